@@ -1,0 +1,11 @@
+"""mmhrnet's registries: children of mmengine's roots under the scope ``mmhrnet``.
+
+Modules register lazily from ``locations``, so ``type='mmhrnet.HRNet'`` builds from inside
+mmpose, mmseg or mmdet (whatever the default scope) with no ``custom_imports``: mmengine
+imports ``mmhrnet.registry`` when it meets the ``mmhrnet.`` prefix. Nothing here is registered
+under a name that mmpose, mmseg or mmdet already own in their own scopes.
+"""
+from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import Registry
+
+MODELS = Registry('model', parent=MMENGINE_MODELS, locations=['mmhrnet.models'])
