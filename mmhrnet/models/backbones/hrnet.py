@@ -119,7 +119,8 @@ class _ResidualBlock(BaseModule):
             out = getattr(self, name)(getattr(self, f'conv{i}')(out))
             if i < len(self._norms):
                 out = self.relu(out)
-        return out + (x if self.downsample is None else self.downsample(x))
+        out += x if self.downsample is None else self.downsample(x)
+        return out
 
     def forward(self, x):
         if self.with_cp and x.requires_grad:
@@ -224,19 +225,28 @@ class HRModule(BaseModule):
         return x if x.shape[-2:] == size else F.interpolate(x, size=size, **kw)
 
     def forward(self, x):
-        x = [branch(xi) for branch, xi in zip(self.branches, x)]
+        # Replace the inputs in the caller's list (as upstream does), so that each branch input
+        # is freed as soon as its branch has consumed it.
+        for i, branch in enumerate(self.branches):
+            x[i] = branch(x[i])
         if self.fuse_layers is None:
             return x
         outs = []
         for i, fuse in enumerate(self.fuse_layers):
-            y = 0
+            y = None
             for j, xj in enumerate(x):
                 if j == i:
-                    y = y + xj
+                    t = xj
                 elif j > i:
-                    y = y + self._upsample(fuse[j](xj), 2**(j - i), x[i].shape[-2:])
+                    t = self._upsample(fuse[j](xj), 2**(j - i), x[i].shape[-2:])
                 else:
-                    y = y + fuse[j](xj)
+                    t = fuse[j](xj)
+                if y is None:
+                    y = t
+                elif y is x[i]:  # branch outputs feed every fusion: never add into them
+                    y = y + t
+                else:
+                    y += t
             outs.append(self.relu(y))
         return outs
 

@@ -1,0 +1,33 @@
+"""Let torch >= 2.6 load mmengine checkpoints with ``weights_only=True`` still in force.
+
+mmengine 0.10.7 calls ``torch.load`` without ``weights_only``, so under torch 2.14 the safe
+unpickler refuses what Runner checkpoints carry beside tensors: numpy arrays in
+``dataset_meta`` and mmengine's ``HistoryBuffer`` in the message hub (which pickles its
+statistics methods through ``getattr``). Rather than turning the protection off, this
+allow-lists exactly those types, and maps ``getattr`` to a version that only resolves the
+statistics methods of ``HistoryBuffer``.
+"""
+import pickle
+
+import numpy as np
+import torch
+from mmengine.logging import HistoryBuffer
+
+
+def _history_buffer_getattr(obj, name):
+    """``getattr`` restricted to the statistics methods a HistoryBuffer pickles."""
+    if obj is HistoryBuffer and name in ('min', 'max', 'mean', 'current',
+                                         *HistoryBuffer._statistics_methods):
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'checkpoint asks for getattr({obj!r}, {name!r}), which is not allowed')
+
+
+def allow_mmengine_checkpoints():
+    """Allow-list the non-tensor types of mmengine checkpoints for ``weights_only`` loading."""
+    multiarray = np.core.multiarray
+    dtype_classes = [getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith('DType')]
+    torch.serialization.add_safe_globals([
+        np.ndarray, np.dtype, multiarray._reconstruct, multiarray.scalar, *dtype_classes,
+        HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'),
+    ])
