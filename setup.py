@@ -27,16 +27,18 @@ def add_mim_extension():
         return
     mim_path = osp.join(ROOT, 'mmhrnet', '.mim')
     os.makedirs(mim_path, exist_ok=True)
-    for name in ('configs', 'tools'):
+    for name in ('configs', 'tools', 'model-index.yml'):
         src, dst = osp.join(ROOT, name), osp.join(mim_path, name)
         if osp.islink(dst) or osp.isfile(dst):
             os.remove(dst)
         elif osp.isdir(dst):
             shutil.rmtree(dst)
         if mode == 'symlink':
-            os.symlink(osp.relpath(src, mim_path), dst, target_is_directory=True)
-        else:
+            os.symlink(osp.relpath(src, mim_path), dst)
+        elif osp.isdir(src):
             shutil.copytree(src, dst)
+        else:
+            shutil.copyfile(src, dst)
 
 
 if __name__ == '__main__':
@@ -49,7 +51,7 @@ if __name__ == '__main__':
         long_description_content_type='text/markdown',
         packages=find_packages(exclude=('configs', 'tools', 'tests')),
         include_package_data=True,
-        package_data={'mmhrnet': ['.mim/configs/**/*.py', '.mim/tools/**/*']},
+        package_data={'mmhrnet': ['.mim/model-index.yml', '.mim/configs/**/*.py', '.mim/tools/**/*']},
         python_requires='>=3.8',
         license='Apache License 2.0',
         zip_safe=False,

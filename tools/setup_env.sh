@@ -24,7 +24,9 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 [[ -x "$py" ]] || { log "creating $venv"; python3 -m venv "$venv"; }
 mkdir -p "$wheels"
 export PIP_FIND_LINKS="${PIP_FIND_LINKS:+$PIP_FIND_LINKS }$wheels"
-pip=("$py" -m pip install --disable-pip-version-check --progress-bar off -q "${cons[@]}")
+pip=(quiet_pip install --disable-pip-version-check --progress-bar off -q "${cons[@]}")
+# This machine's pip config names local indexes that lack most projects: drop those warnings.
+quiet_pip() { "$py" -m pip "$@" 2> >(grep -v 'it is neither a file nor a directory' >&2); }
 
 if ! "$py" -c 'import torch, torchvision' 2>/dev/null; then
     log "installing torch and torchvision (a few minutes)"
@@ -38,15 +40,15 @@ if ! "$py" -c 'import mmcv.ops' 2>/dev/null; then
         log "no mmcv wheel found: building mmcv 2.1.0 with ops from source (about 20 minutes on 2 cores)"
         build=$(mktemp -d)
         trap 'rm -rf "$build"' EXIT
-        "$py" -m pip download -q --no-deps --no-binary :all: "${cons[@]}" mmcv -d "$build"
+        quiet_pip download -q --no-deps --no-binary :all: "${cons[@]}" mmcv -d "$build"
         tar -xzf "$build"/mmcv-*.tar.gz -C "$build"
         src=$(find "$build" -maxdepth 1 -type d -name 'mmcv-*' | head -n1)
         # torch >= 2.10 headers need C++20; mmcv 2.1.0 asks for C++14/17.
         sed -i -e 's/-std=c++14/-std=c++20/g' -e 's/-std=c++17/-std=c++20/g' "$src/setup.py"
         # mmcv's setup.py needs an older setuptools than torch asks for: only while building.
-        "$py" -m pip install -q setuptools==69.5.1 2>/dev/null
+        quiet_pip install -q setuptools==69.5.1 2>/dev/null
         (cd "$src" && MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
-            "$py" -m pip wheel -q --no-deps --no-build-isolation . -w "$wheels")
+            quiet_pip wheel -q --no-deps --no-build-isolation . -w "$wheels")
         "${pip[@]}" setuptools
         "${pip[@]}" --no-deps --only-binary mmcv mmcv
     fi

@@ -1,0 +1,141 @@
+"""Contracts of mmhrnet.HRNet itself: presets, declared shapes, options and errors."""
+import pytest
+import torch
+from helpers import max_rel_diff, randomize
+
+from mmhrnet.models import ARCH_ZOO, HRNet, arch_to_extra
+
+
+@pytest.mark.parametrize('arch', sorted(ARCH_ZOO))
+@pytest.mark.parametrize('multiscale', [True, False])
+def test_declared_shapes_equal_real_shapes(arch, multiscale):
+    model = HRNet(arch=arch, multiscale_output=multiscale).eval()
+    h, w = 64, 96
+    with torch.no_grad():
+        outs = model(torch.rand(2, 3, h, w))
+    assert len(outs) == len(model.out_channels) == len(model.strides) == (4 if multiscale else 1)
+    for out, c, s in zip(outs, model.out_channels, model.strides):
+        assert tuple(out.shape) == (2, c, h // s, w // s)
+    widths = ARCH_ZOO[arch][3][4]
+    assert model.out_channels == tuple(widths[:len(outs)])
+
+
+def test_small_presets_follow_the_official_configs():
+    v1, v2 = HRNet(arch='w18_small_v1'), HRNet(arch='w18_small_v2')
+    assert len(v1.layer1) == 1 and v1.layer1[0].conv3.out_channels == 128
+    assert [len(getattr(v1, f'stage{s}')) for s in (2, 3, 4)] == [1, 1, 1]
+    assert len(v1.stage2[0].branches[0]) == 2 and v1.out_channels == (16, 32, 64, 128)
+    assert len(v2.layer1) == 2 and v2.layer1[0].conv3.out_channels == 256
+    assert [len(getattr(v2, f'stage{s}')) for s in (2, 3, 4)] == [1, 3, 2]
+    assert v2.out_channels == (18, 36, 72, 144)
+
+
+def test_arch_equals_explicit_extra():
+    by_arch, by_extra = HRNet(arch='w32').eval(), HRNet(extra=arch_to_extra('w32')).eval()
+    state = randomize(by_arch)
+    by_extra.load_state_dict(state, strict=True)
+    x = torch.randn(1, 3, 96, 64)
+    with torch.no_grad():
+        for a, b in zip(by_arch(x), by_extra(x)):
+            assert torch.equal(a, b)
+
+
+def test_presets_are_copied_before_use():
+    extra = arch_to_extra('w18')
+    extra['stage2']['num_channels'] = (1, 2)
+    assert arch_to_extra('w18')['stage2']['num_channels'] == (18, 36)
+    given = arch_to_extra('w18')
+    HRNet(extra=given, multiscale_output=False)
+    assert given == arch_to_extra('w18')
+
+
+def test_multiscale_output_read_from_extra_like_mmpose():
+    extra = arch_to_extra('w18')
+    extra['stage4']['multiscale_output'] = False
+    model = HRNet(extra=extra)
+    assert model.out_channels == (18, ) and model.strides == (4, )
+    assert 'stage4.2.fuse_layers.1.0.0.0.weight' not in model.state_dict()
+    assert 'stage4.2.fuse_layers.1.0.0.0.weight' in HRNet(arch='w18').state_dict()
+
+
+@pytest.mark.parametrize('kwargs, match', [
+    (dict(arch='w33'), "Unknown HRNet arch 'w33'"),
+    (dict(extra={'stage1': {}}), r"extra\['stage1'\] lacks"),
+    (dict(extra={k: v for k, v in arch_to_extra('w18').items() if k != 'stage3'}),
+     r"extra\['stage3'\] is missing"),
+    (dict(extra={**arch_to_extra('w18'), 'stage3': {**arch_to_extra('w18')['stage3'],
+                                                  'num_channels': (18, 36)}}),
+     r"extra\['stage3'\]\['num_channels'\] = \(18, 36\) must hold 3"),
+    (dict(extra={**arch_to_extra('w18'), 'stage2': {**arch_to_extra('w18')['stage2'],
+                                                  'block': 'BASICC'}}), "'BASICC'"),
+    (dict(upsample_mode='bicubic'), "upsample_mode = 'bicubic'"),
+])
+def test_bad_configuration_names_the_value(kwargs, match):
+    with pytest.raises((KeyError, ValueError), match=match):
+        HRNet(**kwargs)
+
+
+def test_sides_not_multiple_of_32_with_nearest_fusion():
+    model = HRNet(arch='w18').eval()
+    with torch.no_grad():
+        outs = model(torch.rand(1, 3, 100, 70))
+    assert [tuple(o.shape[-2:]) for o in outs] == [(25, 18), (13, 9), (7, 5), (4, 3)]
+
+
+def test_train_returns_module_and_norm_eval():
+    model = HRNet(arch='w18_small_v1', norm_eval=True)
+    assert model.train() is model and model.training
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert bns and not any(m.training for m in bns)
+    before = model.norm1.running_mean.clone()
+    model(torch.rand(2, 3, 64, 64))
+    assert torch.equal(model.norm1.running_mean, before)
+
+
+@pytest.mark.parametrize('frozen', [-1, 0, 1, 2, 4])
+def test_frozen_stages(frozen):
+    model = HRNet(arch='w18_small_v1', frozen_stages=frozen).train()
+    groups = [['conv1', 'bn1', 'conv2', 'bn2'], ['layer1', 'transition1'],
+              ['stage2', 'transition2'], ['stage3', 'transition3'], ['stage4']]
+    for stage, names in enumerate(groups):
+        for name, p in model.named_parameters():
+            if name.split('.')[0] in names:
+                assert p.requires_grad == (stage > frozen), name
+        for name in names:
+            module = getattr(model, name)
+            assert module.training == (stage > frozen), name
+
+
+def test_with_cp_gives_same_outputs_and_gradients():
+    plain = HRNet(arch='w18_small_v1').train()
+    ckpt = HRNet(arch='w18_small_v1', with_cp=True).train()
+    ckpt.load_state_dict(randomize(plain))
+    x = torch.rand(2, 3, 64, 64, requires_grad=True)
+    grads = []
+    for model in (plain, ckpt):
+        x.grad = None
+        outs = model(x)
+        sum(o.square().mean() for o in outs).backward()
+        grads.append((outs, x.grad.clone(), model.conv1.weight.grad.clone()))
+    for a, b in zip(grads[0][0], grads[1][0]):
+        assert max_rel_diff(a, b) < 1e-5
+    assert max_rel_diff(grads[0][1], grads[1][1]) < 1e-5
+    assert max_rel_diff(grads[0][2], grads[1][2]) < 1e-5
+
+
+def test_zero_init_residual_and_default_init():
+    model = HRNet(arch='w18_small_v1', zero_init_residual=True)
+    model.init_weights()
+    assert model.stage2[0].branches[0][0].bn2.weight.abs().sum() == 0
+    assert model.layer1[0].bn3.weight.abs().sum() == 0
+    assert torch.all(model.bn1.weight == 1)
+    assert model.conv1.weight.std() > 0.01  # Kaiming, not mmpose's Normal(std=0.001)
+
+
+def test_norm_and_conv_cfg_are_applied():
+    model = HRNet(arch='w18_small_v1', norm_cfg=dict(type='GN', num_groups=2),
+                  conv_cfg=dict(type='Conv2d'))
+    assert 'gn1.weight' in model.state_dict() and 'stage2.0.branches.0.0.gn2.weight' in \
+        model.state_dict()
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+    assert len(model(torch.rand(1, 3, 64, 64))) == 4
