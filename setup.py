@@ -51,7 +51,9 @@ if __name__ == '__main__':
         long_description_content_type='text/markdown',
         packages=find_packages(exclude=('configs', 'tools', 'tests')),
         include_package_data=True,
-        package_data={'mmhrnet': ['.mim/model-index.yml', '.mim/configs/**/*.py', '.mim/tools/**/*']},
+        package_data={
+            'mmhrnet': ['.mim/model-index.yml', '.mim/configs/**/*.py', '.mim/tools/**/*']
+        },
         python_requires='>=3.8',
         license='Apache License 2.0',
         zip_safe=False,

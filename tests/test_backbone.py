@@ -1,9 +1,9 @@
 """Contracts of mmhrnet.HRNet itself: presets, declared shapes, options and errors."""
 import pytest
 import torch
-from helpers import max_rel_diff, randomize
 
 from mmhrnet.models import ARCH_ZOO, HRNet, arch_to_extra
+from mmhrnet.utils.fidelity import max_rel_diff, randomize
 
 
 @pytest.mark.parametrize('arch', sorted(ARCH_ZOO))

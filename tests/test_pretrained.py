@@ -1,10 +1,10 @@
 """Loading HRNet checkpoints into mmhrnet.HRNet through ``init_cfg``."""
 import pytest
 import torch
-from helpers import randomize
 
 import mmhrnet.models.backbones.hrnet as hrnet_module
 from mmhrnet.models import HRNet
+from mmhrnet.utils.fidelity import randomize
 
 CLS_KEYS = {
     'incre_modules.0.0.conv1.weight': (32, 18, 1, 1),

@@ -37,8 +37,9 @@ def test_scoped_build_without_custom_imports(scope):
     ('mmdet', 'hrnet_v2p', (18, 36, 72, 144)),
 ])
 def test_config_inheritance_from_mmhrnet(tmp_path, scope, flavour, channels):
-    import mmhrnet  # noqa: F401 (tells mmengine that `mmhrnet::` is a config package)
     from mmengine.registry import DefaultScope
+
+    import mmhrnet  # noqa: F401 (tells mmengine that `mmhrnet::` is a config package)
     path = tmp_path / 'cfg.py'
     path.write_text("_base_ = 'mmhrnet::_base_/models/hrnet_backbones.py'\n"
                     f"model = dict(backbone=dict(_base_.{flavour}, arch='w18'))\n")

@@ -43,7 +43,7 @@ class TensorForward(nn.Module):
 
 
 def build_from_config(path, options):
-    from mmengine.registry import DefaultScope, MODELS, init_default_scope
+    from mmengine.registry import MODELS, DefaultScope, init_default_scope
     cfg = Config.fromfile(path)
     if options:
         cfg.merge_from_dict(options)

@@ -16,7 +16,6 @@ default init         Normal(0.001)   Kaiming       Kaiming       ``init_cfg``
 import copy
 import logging
 
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.utils.checkpoint as cp
