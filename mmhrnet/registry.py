@@ -6,6 +6,9 @@ imports ``mmhrnet.registry`` when it meets the ``mmhrnet.`` prefix. Nothing here
 under a name that mmpose, mmseg or mmdet already own in their own scopes.
 """
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
 from mmengine.registry import Registry
 
 MODELS = Registry('model', parent=MMENGINE_MODELS, locations=['mmhrnet.models'])
+OPTIM_WRAPPERS = Registry(
+    'optim_wrapper', parent=MMENGINE_OPTIM_WRAPPERS, locations=['mmhrnet.engine'])

@@ -1,0 +1,25 @@
+"""HRNet-W32 (HRNetV1) top-down heatmap pose estimation on COCO, 256x192.
+
+mmpose's reference recipe ``td-hm_hrnet-w32_8xb64-210e_coco-256x192`` (MSRAHeatmap codec
+192x256 -> 48x64, sigma 2; 1x1 head; KeypointMSELoss with target weights; Adam 5e-4 with
+linear warm-up, 210 epochs, steps at 170/200, lr auto-scaled from batch 8x64; flip test with
+heatmap shift; detector boxes of 56.4 AP, OKS-NMS and rescoring in CocoMetric;
+``save_best='coco/AP'``) on mmhrnet's HRNet.
+
+Meant to reach: COCO val2017 keypoint AP 74.6 (mmpose 1.3.2 model zoo, hrnet_coco.yml, flip
+test, person boxes of 56.4 AP); the HRNet paper reports 74.4.
+"""
+_base_ = [
+    'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py',
+    '../_base_/models/hrnet_backbones.py',
+]
+
+model = dict(
+    backbone=dict(
+        _base_.hrnet_v1,
+        _delete_=True,
+        arch='w32',
+        init_cfg=dict(  # ImageNet weights, as in the reference recipe
+            type='Pretrained',
+            checkpoint='https://download.openmmlab.com/mmpose/'
+            'pretrain_models/hrnet_w32-36af842e.pth')))

@@ -1,0 +1,22 @@
+"""HRNet-W32 (HRNetV1) top-down heatmap pose estimation on COCO, 384x288.
+
+mmpose's reference recipe ``td-hm_hrnet-w32_8xb64-210e_coco-384x288`` (codec 288x384 -> 72x96,
+sigma 3) on mmhrnet's HRNet; everything else as ``hrnet_w32_coco.py``.
+
+Meant to reach: COCO val2017 keypoint AP 76.0 (mmpose 1.3.2 model zoo, hrnet_coco.yml, flip
+test, person boxes of 56.4 AP); the HRNet paper reports 75.8.
+"""
+_base_ = [
+    'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-384x288.py',
+    '../_base_/models/hrnet_backbones.py',
+]
+
+model = dict(
+    backbone=dict(
+        _base_.hrnet_v1,
+        _delete_=True,
+        arch='w32',
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='https://download.openmmlab.com/mmpose/'
+            'pretrain_models/hrnet_w32-36af842e.pth')))

@@ -1,0 +1,649 @@
+"""Deterministic synthetic people in COCO format, for pose, human parsing and detection.
+
+Each image holds 1 to 4 front-facing articulated figures (ellipse head with eyes, nose, mouth,
+hair and ears; quadrilateral torso; capsule limbs) over a random background of gradients, noise
+and clutter shapes, sometimes with a foreground object in front of them. People drawn later
+occlude earlier ones, so the annotations are modal: masks, boxes and areas count visible pixels
+only, and a keypoint inside the image whose own body part is hidden (by another person, an
+object or the person's own limb) gets visibility 1.
+
+Layout written by :func:`generate_synthetic_people`::
+
+    <out>/meta.json                                  generator version, arguments, counts
+    <out>/{train,val}/NNNNNNNNNNNN.jpg               images (12-digit image id, as COCO)
+    <out>/parts/{train,val}/NNNNNNNNNNNN.png         uint8 part label maps (``PART_CLASSES``)
+    <out>/annotations/person_keypoints_{train,val}.json
+    <out>/person_detection_results/detections_{train,val}.json
+
+Coordinates follow COCO's own mixed conventions: keypoints are pixel indices (pixel ``(i, j)``
+has its centre at ``(i, j)``), while boxes and polygons use pixel corners (pixel ``(i, j)``
+covers ``[i, i + 1) x [j, j + 1)``), which makes the polygons decode back to the visible mask
+exactly with pycocotools / xtcocotools, apart from holes, which COCO polygons cannot express.
+
+Every image is drawn from its own ``np.random.default_rng((seed, split, index))``, so the
+output does not depend on generation order or on the number of images in the other split.
+
+Part labels split left from right, so a horizontal flip must swap ``PART_FLIP_PAIRS`` the way
+pose flips swap keypoints.
+"""
+import colorsys
+import json
+import os
+import os.path as osp
+import shutil
+import tempfile
+import time
+
+import cv2
+import numpy as np
+
+# Bump whenever the same arguments would produce different bytes.
+GENERATOR_VERSION = 1
+
+COCO_KEYPOINTS = ('nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder',
+                  'right_shoulder', 'left_elbow', 'right_elbow', 'left_wrist', 'right_wrist',
+                  'left_hip', 'right_hip', 'left_knee', 'right_knee', 'left_ankle', 'right_ankle')
+# 1-based keypoint pairs, exactly as in COCO's person category.
+COCO_SKELETON = ((16, 14), (14, 12), (17, 15), (15, 13), (12, 13), (6, 12), (7, 13), (6, 7),
+                 (6, 8), (7, 9), (8, 10), (9, 11), (2, 3), (1, 2), (1, 3), (2, 4), (3, 5),
+                 (4, 6), (5, 7))
+COCO_PERSON_CATEGORY = dict(supercategory='person', id=1, name='person',
+                            keypoints=list(COCO_KEYPOINTS),
+                            skeleton=[list(pair) for pair in COCO_SKELETON])
+
+PART_CLASSES = ('background', 'head', 'torso', 'left_upper_arm', 'right_upper_arm',
+                'left_lower_arm', 'right_lower_arm', 'left_upper_leg', 'right_upper_leg',
+                'left_lower_leg', 'right_lower_leg')
+# RGB, as mmseg palettes.
+PART_PALETTE = ((0, 0, 0), (220, 20, 60), (255, 170, 0), (0, 200, 0), (0, 90, 255),
+                (150, 255, 80), (0, 200, 255), (200, 0, 255), (255, 80, 160), (255, 235, 90),
+                (120, 60, 255))
+PART_FLIP_PAIRS = ((3, 4), (5, 6), (7, 8), (9, 10))
+
+(_HEAD, _TORSO, _L_UPPER_ARM, _R_UPPER_ARM, _L_LOWER_ARM, _R_LOWER_ARM, _L_UPPER_LEG,
+ _R_UPPER_LEG, _L_LOWER_LEG, _R_LOWER_LEG) = range(1, 11)
+# The parts a keypoint may be seen on; any other label at its pixel means it is hidden.
+KEYPOINT_PARTS = ((_HEAD, ), (_HEAD, ), (_HEAD, ), (_HEAD, ), (_HEAD, ),
+                  (_TORSO, _L_UPPER_ARM), (_TORSO, _R_UPPER_ARM),
+                  (_L_UPPER_ARM, _L_LOWER_ARM), (_R_UPPER_ARM, _R_LOWER_ARM),
+                  (_L_LOWER_ARM, ), (_R_LOWER_ARM, ),
+                  (_TORSO, _L_UPPER_LEG), (_TORSO, _R_UPPER_LEG),
+                  (_L_UPPER_LEG, _L_LOWER_LEG), (_R_UPPER_LEG, _R_LOWER_LEG),
+                  (_L_LOWER_LEG, ), (_R_LOWER_LEG, ))
+
+SPLITS = ('train', 'val')
+# Disjoint image ids per split, as in COCO 2017: train 1.., val 100000001..
+SPLIT_ID_BASE = dict(train=0, val=100_000_000)
+_SPLIT_CODE = dict(train=1, val=2)
+MIN_VISIBLE_AREA = 64
+MAX_PERSONS = 4
+JPEG_QUALITY = 90
+
+_SHIFT = 4  # sub-pixel bits for cv2 drawing, so small figures keep their proportions
+_ONE = 1 << _SHIFT
+_SKIN_TONES = ((224, 232, 255), (189, 208, 241), (160, 190, 224), (125, 165, 198),
+               (95, 134, 172), (66, 100, 141), (45, 70, 101), (35, 50, 70))  # BGR
+
+
+def image_id(split, index):
+    """COCO image id of the ``index``-th (0-based) image of ``split``."""
+    return SPLIT_ID_BASE[split] + index + 1
+
+
+# --------------------------------------------------------------------------- drawing primitives
+
+
+def _fx(points):
+    return np.round(np.asarray(points, np.float64) * _ONE).astype(np.int32)
+
+
+def _circle(canvas, centre, radius, colour):
+    cv2.circle(canvas, tuple(int(v) for v in _fx(centre)), max(int(round(radius * _ONE)), 1),
+               colour, -1, cv2.LINE_8, _SHIFT)
+
+
+def _capsule(canvas, p0, p1, radius, colour):
+    p0, p1 = np.asarray(p0, np.float64), np.asarray(p1, np.float64)
+    d = p1 - p0
+    length = np.hypot(*d)
+    if length > 1e-6:
+        n = np.array([-d[1], d[0]]) / length * radius
+        cv2.fillConvexPoly(canvas, _fx([p0 + n, p1 + n, p1 - n, p0 - n]), colour, cv2.LINE_8,
+                           _SHIFT)
+    _circle(canvas, p0, radius, colour)
+    _circle(canvas, p1, radius, colour)
+
+
+def _polygon(canvas, points, colour):
+    cv2.fillPoly(canvas, [_fx(points)], colour, cv2.LINE_8, _SHIFT)
+
+
+def _ellipse_points(centre, rx, ry, angle, t0=0.0, t1=2 * np.pi, num=36, endpoint=False):
+    t = np.linspace(t0, t1, num, endpoint=endpoint)
+    c, s = np.cos(angle), np.sin(angle)
+    x, y = rx * np.cos(t), ry * np.sin(t)
+    return np.stack([centre[0] + c * x - s * y, centre[1] + s * x + c * y], axis=1)
+
+
+# ------------------------------------------------------------------------------------ sampling
+
+
+def _colour(rng, sat=(0.25, 1.0), val=(0.15, 1.0)):
+    """A random BGR colour as a tuple of ints (what cv2 wants)."""
+    r, g, b = colorsys.hsv_to_rgb(rng.random(), rng.uniform(*sat), rng.uniform(*val))
+    return (int(b * 255), int(g * 255), int(r * 255))
+
+
+def _shade(colour, factor):
+    return tuple(int(min(255, c * factor)) for c in colour)
+
+
+def _rot(angle):
+    c, s = np.cos(angle), np.sin(angle)
+    return np.array([[c, -s], [s, c]])
+
+
+def _limb(start, side, abduction, bend, lengths):
+    """Joint positions of a two-segment limb; angles are from straight down, positive outwards.
+
+    ``side`` is +1 for the person's left, which a front-facing person shows on the image's right.
+    """
+    def direction(phi):
+        return np.array([side * np.sin(phi), np.cos(phi)])
+
+    mid = start + lengths[0] * direction(abduction)
+    return mid, mid + lengths[1] * direction(abduction + bend)
+
+
+def sample_person(rng, size, inside=False):
+    """Pose, proportions, colours and placement of one person.
+
+    Args:
+        rng (np.random.Generator): Random source.
+        size (tuple[int, int]): Image (H, W).
+        inside (bool): Keep the whole figure inside the image.
+
+    Returns:
+        dict: ``keypoints`` (17, 2) in pixel-index coordinates, ``ops``: the draw operations
+        (``(kind, part, geometry, colours)``, in painting order) that :func:`render_people` runs.
+    """
+    H, W = size
+    deg = np.pi / 180
+    u = rng.uniform
+    # Body in units of its standing height, origin at mid-hip, y down, +x = person's left.
+    T, neck = u(0.29, 0.33), u(0.02, 0.035)
+    head_ry = u(0.055, 0.068)
+    head_rx = head_ry * u(0.72, 0.88)
+    sw, hw = u(0.095, 0.125), u(0.065, 0.085)
+    arm_len = (u(0.14, 0.17), u(0.13, 0.16))
+    leg_len = (u(0.22, 0.26), u(0.21, 0.25))
+    r_arm = (u(0.022, 0.03), u(0.018, 0.025))
+    r_leg = (u(0.033, 0.045), u(0.026, 0.035))
+    standing = T + neck + 1.8 * head_ry + sum(leg_len)
+
+    kp = np.zeros((17, 2))
+    neck_base = np.array([0.0, -T])
+    head_c = np.array([0.0, -T - neck - 0.8 * head_ry])
+    roll = u(-15, 15) * deg
+    head_c = neck_base + _rot(roll) @ (head_c - neck_base)
+    # Face marks in head coordinates (rx, ry units), rotated with the head.
+    face = dict(nose=(0.0, 0.15), left_eye=(0.38, -0.12), right_eye=(-0.38, -0.12),
+                left_ear=(0.97, -0.05), right_ear=(-0.97, -0.05))
+
+    def on_head(x, y):
+        return head_c + _rot(roll) @ np.array([x * head_rx, y * head_ry])
+
+    for i, name in enumerate(COCO_KEYPOINTS[:5]):
+        kp[i] = on_head(*face[name])
+    for side, (sh, el, wr) in ((1, (5, 7, 9)), (-1, (6, 8, 10))):
+        kp[sh] = (side * sw, -T + 0.02)
+        fore = (u(0.7, 1.0) * arm_len[0], u(0.6, 1.0) * arm_len[1])
+        kp[el], kp[wr] = _limb(kp[sh], side, u(-20, 170) * deg, u(-110, 110) * deg, fore)
+    for side, (hp, kn, an) in ((1, (11, 13, 15)), (-1, (12, 14, 16))):
+        kp[hp] = (side * hw, 0.0)
+        fore = (u(0.75, 1.0) * leg_len[0], u(0.75, 1.0) * leg_len[1])
+        kp[kn], kp[an] = _limb(kp[hp], side, u(-8, 40) * deg, u(-50, 30) * deg, fore)
+
+    pad_s, pad_h = sw + 0.6 * r_arm[0], hw + 0.7 * r_leg[0]
+    torso = np.array([[-pad_s, -T], [pad_s, -T], [pad_h, 0.03], [-pad_h, 0.03]])
+    head = _ellipse_points(head_c, head_rx, head_ry, roll)
+    # Hair: the cap of the head ellipse above a chord, which stays inside the (convex) head.
+    hair_top = u(0.2, 0.45) * np.pi
+    hair = _ellipse_points(head_c, head_rx, head_ry, roll, np.pi + hair_top / 2,
+                           2 * np.pi - hair_top / 2, 16, endpoint=True)
+    ears = [_ellipse_points(on_head(s * 0.97, -0.05), 0.22 * head_rx, 0.32 * head_ry, roll, num=12)
+            for s in (1, -1)]
+    nose = np.array([on_head(0, -0.05), on_head(0.13, 0.22), on_head(-0.13, 0.22)])
+    mouth = np.array([on_head(-0.22, 0.52), on_head(0.22, 0.52)])
+
+    # Lean the upper body about the hips, then tilt, squash and scale the whole figure.
+    lean = _rot(u(-12, 12) * deg)
+    upper = np.r_[0:11]
+    kp[upper] = kp[upper] @ lean.T
+    torso[:2] = torso[:2] @ lean.T
+    head, hair, nose, mouth = (a @ lean.T for a in (head, hair, nose, mouth))
+    ears = [a @ lean.T for a in ears]
+    neck_base, head_c = neck_base @ lean.T, head_c @ lean.T
+    band_top = torso[[3, 2]] + 0.18 * (torso[[0, 1]] - torso[[3, 2]])
+    band = np.concatenate([band_top, torso[[2, 3]]])
+
+    height = u(0.3, 0.9) * H
+    aspect = u(0.85, 1.15)
+    A = _rot(u(-8, 8) * deg) @ np.diag([aspect, 1.0]) * (height / standing)
+    r_scale = np.sqrt(aspect) * height / standing
+
+    shapes = dict(kp=kp, torso=torso, band=band, head=head, hair=hair, nose=nose, mouth=mouth,
+                  ear_l=ears[0], ear_r=ears[1], neck=np.stack([neck_base, head_c]))
+    shapes = {k: v @ A.T for k, v in shapes.items()}
+    pts = np.concatenate(list(shapes.values()))
+    pad = r_scale * max(r_leg[0], r_arm[0])
+    lo, hi = pts.min(0) - pad, pts.max(0) + pad
+    box = hi - lo
+    room = np.array([W, H]) - box
+    offset = np.where(room > 0, rng.uniform(0, 1, 2) * np.maximum(room, 0), room / 2) - lo
+    if not inside and rng.random() < 0.3:
+        # Push the figure partly out of the frame; cut-off legs are the most common case.
+        axis, sign = [(0, -1), (0, 1), (1, -1), (1, 1), (1, 1)][rng.integers(5)]
+        cut = rng.uniform(0.1, 0.5) * box[axis]
+        start = -cut if sign < 0 else (W, H)[axis] - box[axis] + cut
+        offset[axis] = start - lo[axis]
+    shapes = {k: v + offset for k, v in shapes.items()}
+    kp = shapes['kp']
+
+    skin = tuple(int(np.clip(c + rng.integers(-15, 16), 0, 255))
+                 for c in _SKIN_TONES[rng.integers(len(_SKIN_TONES))])
+    shirt, pants, hair_c = _colour(rng), _colour(rng), _colour(rng, (0.2, 0.8), (0.05, 0.6))
+    sleeve = shirt if rng.random() < 0.5 else skin
+    shin = pants if rng.random() < 0.7 else skin
+    edge = 0.5 + 0.3 * rng.random()
+
+    def capsule(part, a, b, radius, colour):
+        return ('capsule', part, (kp[a], kp[b], radius * r_scale), (colour, _shade(colour, edge)))
+
+    ops = []
+    for up_part, low_part, (hp, kn, an) in ((_L_UPPER_LEG, _L_LOWER_LEG, (11, 13, 15)),
+                                            (_R_UPPER_LEG, _R_LOWER_LEG, (12, 14, 16))):
+        ops.append(capsule(up_part, hp, kn, r_leg[0], pants))
+        ops.append(capsule(low_part, kn, an, r_leg[1], shin))
+    ops.append(('polygon', _TORSO, shapes['torso'], (shirt, )))
+    ops.append(('decor', _TORSO, shapes['band'], (_shade(pants, 0.8), )))
+    neck_r = 0.45 * head_rx * r_scale
+    ops.append(('capsule', _HEAD, (*shapes['neck'], neck_r), (skin, _shade(skin, 0.8))))
+    ops += [('polygon', _HEAD, shapes[k], (_shade(skin, 0.9), )) for k in ('ear_l', 'ear_r')]
+    ops.append(('polygon', _HEAD, shapes['head'], (skin, )))
+    ops.append(('decor', _HEAD, shapes['hair'], (hair_c, )))
+    eye_r = 0.17 * head_rx * r_scale
+    for e in (1, 2):
+        ops.append(('dot', _HEAD, (kp[e], eye_r), ((245, 245, 245), (40, 25, 20))))
+    ops.append(('decor', _HEAD, shapes['nose'], (_shade(skin, 0.6), )))
+    ops.append(('line', _HEAD, (*shapes['mouth'], 0.06 * head_ry * r_scale), ((40, 30, 150), )))
+    arms = [((_L_UPPER_ARM, _L_LOWER_ARM), (5, 7, 9)), ((_R_UPPER_ARM, _R_LOWER_ARM), (6, 8, 10))]
+    for (up_part, low_part), (sh, el, wr) in [arms[i] for i in rng.permutation(2)]:
+        ops.append(capsule(up_part, sh, el, r_arm[0], shirt))
+        ops.append(capsule(low_part, el, wr, r_arm[1], sleeve))
+    return dict(keypoints=kp, ops=ops)
+
+
+def _sample_background(rng, size):
+    H, W = size
+    # Linear gradient between two colours in a random direction.
+    angle = rng.uniform(0, 2 * np.pi)
+    xx = np.arange(W, dtype=np.float32)[None, :]
+    yy = np.arange(H, dtype=np.float32)[:, None]
+    t = np.cos(angle) * xx / W + np.sin(angle) * yy / H
+    t = (t - t.min()) / max(t.max() - t.min(), 1e-6)
+    c0 = np.array(_colour(rng, (0, 0.8), (0.2, 1.0)), np.float32)
+    c1 = np.array(_colour(rng, (0, 0.8), (0.2, 1.0)), np.float32)
+    # Low-frequency colour noise at a random scale reads as texture.
+    cell = int(rng.choice([4, 8, 16, 32]))
+    noise = rng.standard_normal((H // cell + 2, W // cell + 2, 3)).astype(np.float32)
+    noise *= rng.uniform(0, 35)
+    if rng.random() < 0.3:
+        period, phase = rng.uniform(6, 40), rng.uniform(0, 2 * np.pi)
+        d = np.cos(angle + np.pi / 2) * xx + np.sin(angle + np.pi / 2) * yy
+        t = t + rng.uniform(0.05, 0.2) * np.sign(np.sin(2 * np.pi * d / period + phase))
+    img = cv2.resize(noise, (W, H), interpolation=cv2.INTER_CUBIC)
+    img += c0 + t[..., None] * (c1 - c0)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    for _ in range(rng.integers(3, 13)):
+        _draw_clutter(rng, img, size, scale=(0.03, 0.3))
+    return img
+
+
+def _draw_clutter(rng, img, size, scale, label_map=None):
+    """One random non-person shape; also clears ``label_map`` under it when given."""
+    H, W = size
+    colour = _colour(rng)
+    c = rng.uniform(0, 1, 2) * (W, H)
+    r = rng.uniform(*scale, 2) * min(H, W)
+    kind = rng.integers(5)
+    canvases = [(img, colour)] + ([(label_map, 0)] if label_map is not None else [])
+    if kind == 0:
+        pts = c + np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * r @ _rot(rng.uniform(0, 3)).T
+    elif kind == 1:
+        pts = _ellipse_points(c, r[0], r[1], rng.uniform(0, np.pi))
+    elif kind == 2:
+        ang = np.sort(rng.uniform(0, 2 * np.pi, rng.integers(3, 7)))
+        rad = rng.uniform(0.4, 1.0, len(ang)) * r.max()
+        pts = c + np.stack([np.cos(ang), np.sin(ang)], 1) * rad[:, None]
+    else:
+        # Limb-like sticks, some skin-coloured: hard negatives for a person detector.
+        if kind == 4:
+            canvases[0] = (img, _SKIN_TONES[rng.integers(len(_SKIN_TONES))])
+        angle = rng.uniform(0, np.pi)
+        d = rng.uniform(0.5, 1.5) * r.max() * np.array([np.cos(angle), np.sin(angle)])
+        width = rng.uniform(0.01, 0.04) * min(H, W)
+        for canvas, col in canvases:
+            _capsule(canvas, c - d, c + d, width, col)
+        return
+    for canvas, col in canvases:
+        _polygon(canvas, pts, col)
+
+
+# ----------------------------------------------------------------------------------- rendering
+
+
+def render_people(background, people):
+    """Paints ``people`` in order over a copy of ``background``.
+
+    Returns:
+        tuple: BGR image and a uint8 code map, ``16 * (person index + 1) + part`` on the
+        person's visible pixels and 0 elsewhere.
+    """
+    img = background.copy()
+    code = np.zeros(img.shape[:2], np.uint8)
+    for i, person in enumerate(people, 1):
+        for kind, part, geom, colours in person['ops']:
+            label = 16 * i + part
+            if kind == 'capsule':
+                p0, p1, r = geom
+                _capsule(img, p0, p1, r, colours[1])
+                _capsule(img, p0, p1, max(r - max(0.8, 0.15 * r), 0.5 * r), colours[0])
+                _capsule(code, p0, p1, r, label)
+            elif kind == 'polygon':
+                _polygon(img, geom, colours[0])
+                _polygon(code, geom, label)
+            # Decorations stay inside the shape under them, so they leave the labels alone.
+            elif kind == 'decor':
+                _polygon(img, geom, colours[0])
+            elif kind == 'dot':
+                _circle(img, geom[0], geom[1], colours[0])
+                _circle(img, geom[0], 0.55 * geom[1], colours[1])
+            elif kind == 'line':
+                _capsule(img, *geom, colours[0])
+    return img, code
+
+
+def mask_to_polygons(mask):
+    """COCO polygons (pixel-corner coordinates) that decode back to ``mask`` exactly.
+
+    Tracing a 2x upsampled mask puts the outline a quarter pixel outside the boundary pixels'
+    centres, where pycocotools' rasteriser counts them in; tracing the mask itself would run
+    through those centres and lose about half of the boundary pixels. Holes are filled.
+    """
+    ys, xs = np.nonzero(mask)
+    if not len(xs):
+        return []
+    x0, y0 = xs.min(), ys.min()
+    crop = np.pad(mask[y0:ys.max() + 1, x0:xs.max() + 1].astype(np.uint8), 1)
+    crop = cv2.resize(crop, (crop.shape[1] * 2, crop.shape[0] * 2),
+                      interpolation=cv2.INTER_NEAREST)
+    contours, _ = cv2.findContours(crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    polygons = []
+    for c in contours:
+        p = (c.reshape(-1, 2) + 0.5) / 2 - 1 + (x0, y0)
+        if len(p) >= 3:
+            polygons.append([float(v) for v in p.reshape(-1)])
+    return polygons
+
+
+def _finish(rng, img):
+    """Camera-ish degradations, so edges are not perfectly crisp."""
+    img = img.astype(np.float32) * rng.uniform(0.8, 1.15) + rng.uniform(-15, 15)
+    sigma = rng.uniform(0, 0.9)
+    if sigma > 0.3:
+        img = cv2.GaussianBlur(img, (0, 0), sigma)
+    # Grey sensor noise: one channel broadcast is a third of the cost of colour noise.
+    img += rng.standard_normal((*img.shape[:2], 1), np.float32) * rng.uniform(0, 6)
+    return np.clip(np.round(img), 0, 255).astype(np.uint8)
+
+
+def render_image(rng, size=(256, 256)):
+    """One synthetic image with its people.
+
+    Args:
+        rng (np.random.Generator): Random source; the image is a function of its state.
+        size (tuple[int, int]): (H, W).
+
+    Returns:
+        tuple: ``image_bgr`` (H, W, 3) uint8, ``persons`` (list of dict, in painting order,
+        each with ``keypoints`` (17, 3) float64 ``[x, y, v]``, ``num_keypoints``, ``mask`` (H, W)
+        bool visible pixels, ``bbox`` xywh, ``area``, ``segmentation``) and ``part_map`` (H, W)
+        uint8 indices into ``PART_CLASSES``.
+    """
+    H, W = size
+    background = _sample_background(rng, size)
+    count = int(rng.choice(np.arange(1, MAX_PERSONS + 1), p=[0.25, 0.3, 0.25, 0.2]))
+    people = [sample_person(rng, size) for _ in range(count)]
+    # Foreground objects: seeds rather than shapes, so that each pass redraws the same ones.
+    occluders = [int(rng.integers(2**31)) for _ in range(int(rng.random() < 0.2))]
+    for _ in range(8):
+        img, code = render_people(background, people)
+        for occ_seed in occluders:
+            _draw_clutter(np.random.default_rng(occ_seed), img, size, (0.05, 0.15), code)
+        areas = np.bincount((code >> 4).ravel(), minlength=len(people) + 1)[1:]
+        keep = [p for p, a in zip(people, areas) if a >= MIN_VISIBLE_AREA]
+        if keep and len(keep) == len(people):
+            break
+        # Dropping a person only uncovers the others, so one more pass settles it; with
+        # nobody left, add a person that fits in the frame.
+        people = keep or [sample_person(rng, size, inside=True)]
+
+    part_map = code & 15
+    persons = []
+    for i, person in enumerate(people, 1):
+        mask = (code >> 4) == i
+        if not mask.any():
+            continue
+        kp = np.zeros((17, 3))
+        for j, (x, y) in enumerate(person['keypoints']):
+            if not (0 <= x <= W - 1 and 0 <= y <= H - 1):
+                continue  # COCO writes unlabelled keypoints as (0, 0, 0)
+            c = code[int(round(y)), int(round(x))]
+            seen = (c >> 4) == i and (c & 15) in KEYPOINT_PARTS[j]
+            kp[j] = (round(float(x), 2), round(float(y), 2), 2 if seen else 1)
+        ys, xs = np.nonzero(mask)
+        persons.append(dict(
+            keypoints=kp, num_keypoints=int((kp[:, 2] > 0).sum()), mask=mask,
+            bbox=[float(xs.min()), float(ys.min()), float(xs.max() - xs.min() + 1),
+                  float(ys.max() - ys.min() + 1)],
+            area=float(mask.sum()), segmentation=mask_to_polygons(mask)))
+    return _finish(rng, img), persons, part_map
+
+
+# ---------------------------------------------------------------------------- dataset writing
+
+
+def fake_detections(rng, persons, size, img_id):
+    """A detector's output for one image: jittered ground-truth boxes and a few false alarms."""
+    H, W = size
+    dets = []
+
+    def clipped(x, y, w, h):
+        x0, y0 = np.clip([x, y], 0, [W, H])
+        x1, y1 = np.clip([x + w, y + h], 0, [W, H])
+        return [round(float(v), 2) for v in (x0, y0, x1 - x0, y1 - y0)]
+
+    for p in persons:
+        x, y, w, h = p['bbox']
+        cx, cy = x + w / 2 + rng.normal(0, 0.03) * w, y + h / 2 + rng.normal(0, 0.03) * h
+        w, h = w * np.exp(rng.normal(0, 0.04)), h * np.exp(rng.normal(0, 0.04))
+        dets.append(dict(image_id=img_id, category_id=1, bbox=clipped(cx - w / 2, cy - h / 2, w, h),
+                         score=round(float(rng.uniform(0.8, 1.0)), 4)))
+    for _ in range(rng.choice(3, p=[0.5, 0.35, 0.15])):
+        w, h = rng.uniform(0.1, 0.4, 2) * (W, H)
+        x, y = rng.uniform(0, 1, 2) * (W - w, H - h)
+        dets.append(dict(image_id=img_id, category_id=1, bbox=clipped(x, y, w, h),
+                         score=round(float(rng.uniform(0.02, 0.3)), 4)))
+    return dets
+
+
+def make_sample(root, split, index, size, seed):
+    """Renders and writes one image and its part map under ``root``.
+
+    Returns:
+        tuple: COCO image record, its annotations and its detections.
+    """
+    rng = np.random.default_rng((seed, _SPLIT_CODE[split], index))
+    img, persons, part_map = render_image(rng, size)
+    img_id = image_id(split, index)
+    name = f'{img_id:012d}'
+    cv2.imwrite(osp.join(root, split, name + '.jpg'), img, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    cv2.imwrite(osp.join(root, 'parts', split, name + '.png'), part_map)
+    anns = [dict(id=img_id * 10 + k, image_id=img_id, category_id=1,
+                 keypoints=[float(v) if j % 3 < 2 else int(v)
+                            for j, v in enumerate(p['keypoints'].ravel())],
+                 num_keypoints=p['num_keypoints'], bbox=p['bbox'], area=p['area'], iscrowd=0,
+                 segmentation=p['segmentation'])
+            for k, p in enumerate(persons, 1)]
+    # A separate stream, so the boxes do not shift when the renderer draws more or less.
+    det_rng = np.random.default_rng((seed, _SPLIT_CODE[split], index, 1))
+    dets = fake_detections(det_rng, persons, size, img_id)
+    info = dict(id=img_id, file_name=name + '.jpg', height=size[0], width=size[1])
+    return info, anns, dets
+
+
+def _dump(obj, path, **kwargs):
+    with open(path, 'w') as f:
+        json.dump(obj, f, **kwargs)
+
+
+def dataset_config(num_train, num_val, size, seed):
+    """What identifies a generated folder: same config, same bytes."""
+    return dict(generator='mmhrnet.datasets.synthetic_people', version=GENERATOR_VERSION,
+                seed=int(seed), size=[int(s) for s in size], num_train=int(num_train),
+                num_val=int(num_val))
+
+
+def _paths(root):
+    return {split: dict(img_dir=osp.join(root, split), part_dir=osp.join(root, 'parts', split),
+                        ann_file=osp.join(root, 'annotations', f'person_keypoints_{split}.json'),
+                        det_file=osp.join(root, 'person_detection_results',
+                                          f'detections_{split}.json'))
+            for split in SPLITS}
+
+
+def _write_split(root, split, num, size, seed, progress):
+    images, anns, dets = [], [], []
+    bar = None
+    if progress and num:
+        from mmengine.utils import ProgressBar
+        print(f'{split}:')
+        bar = ProgressBar(num)
+    for index in range(num):
+        info, a, d = make_sample(root, split, index, size, seed)
+        images.append(info)
+        anns += a
+        dets += d
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        print()
+    paths = _paths(root)[split]
+    coco = dict(info=dict(description=f'mmhrnet synthetic people ({split})',
+                          version=str(GENERATOR_VERSION)),
+                images=images, annotations=anns, categories=[COCO_PERSON_CATEGORY])
+    _dump(coco, paths['ann_file'], separators=(',', ':'))
+    _dump(dets, paths['det_file'], separators=(',', ':'))
+    vis = np.array([a['keypoints'][2::3] for a in anns]).reshape(-1)
+    return dict(images=num, persons=len(anns),
+                persons_per_image=np.bincount([len(a) for a in _group(images, anns)],
+                                              minlength=MAX_PERSONS + 1).tolist(),
+                keypoints_by_visibility=np.bincount(vis.astype(int), minlength=3).tolist(),
+                detections=len(dets))
+
+
+def _group(images, anns):
+    by_id = {img['id']: [] for img in images}
+    for a in anns:
+        by_id[a['image_id']].append(a)
+    return list(by_id.values())
+
+
+def generate_synthetic_people(out_dir, num_train=1000, num_val=200, size=(256, 256), seed=0,
+                              overwrite=False, progress=False):
+    """Writes a synthetic people dataset to ``out_dir``, or reuses the one already there.
+
+    The dataset is built in a temporary sibling folder and moved into place at the end, so an
+    interrupted run leaves nothing half-written under ``out_dir``.
+
+    Args:
+        out_dir (str): Destination folder.
+        num_train (int): Training images.
+        num_val (int): Validation images.
+        size (tuple[int, int]): Image (H, W).
+        seed (int): Base seed.
+        overwrite (bool): Replace an existing dataset made with other arguments. Only folders
+            with this generator's ``meta.json`` are ever replaced.
+        progress (bool): Show a progress bar per split.
+
+    Returns:
+        dict: ``out_dir``, ``created`` (False when an identical dataset was reused), ``meta``
+        (the content of ``meta.json``) and per-split paths under ``splits``.
+
+    Raises:
+        FileExistsError: ``out_dir`` holds something else (a different dataset without
+            ``overwrite``, or files that are not a synthetic people dataset).
+    """
+    out_dir = osp.abspath(out_dir)
+    config = dataset_config(num_train, num_val, size, seed)
+    meta_file = osp.join(out_dir, 'meta.json')
+    old_meta = None
+    if osp.exists(meta_file):
+        with open(meta_file) as f:
+            old_meta = json.load(f)
+        if old_meta.get('config') == config:
+            return dict(out_dir=out_dir, created=False, meta=old_meta, splits=_paths(out_dir))
+        if not overwrite or old_meta.get('config', {}).get('generator') != config['generator']:
+            diff = {k: (old_meta.get('config', {}).get(k), v) for k, v in config.items()
+                    if old_meta.get('config', {}).get(k) != v}
+            raise FileExistsError(
+                f'{out_dir} already holds a different synthetic people dataset '
+                f'(existing vs requested: {diff}); remove it, choose another folder or pass '
+                f'overwrite=True (--overwrite)')
+    elif osp.exists(out_dir) and (not osp.isdir(out_dir) or os.listdir(out_dir)):
+        raise FileExistsError(f'{out_dir} exists and is not a synthetic people dataset '
+                              '(no meta.json); choose an empty or new folder')
+
+    parent = osp.dirname(out_dir)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.tmp-', dir=parent)
+    try:
+        for p in _paths(tmp).values():
+            for key in ('img_dir', 'part_dir', 'ann_file', 'det_file'):
+                os.makedirs(p[key] if key.endswith('dir') else osp.dirname(p[key]),
+                            exist_ok=True)
+        start = time.perf_counter()
+        stats = {split: _write_split(tmp, split, num, config['size'], seed, progress)
+                 for split, num in (('train', num_train), ('val', num_val))}
+        meta = dict(config=config, stats=stats, part_classes=list(PART_CLASSES),
+                    part_palette=[list(c) for c in PART_PALETTE],
+                    part_flip_pairs=[list(p) for p in PART_FLIP_PAIRS],
+                    keypoints=list(COCO_KEYPOINTS), opencv=cv2.__version__,
+                    numpy=np.__version__)
+        _dump(meta, osp.join(tmp, 'meta.json'), indent=2)
+        elapsed = time.perf_counter() - start
+        if old_meta is not None:
+            trash = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.old-', dir=parent)
+            os.replace(out_dir, osp.join(trash, 'old'))
+            os.replace(tmp, out_dir)
+            shutil.rmtree(trash)
+        else:
+            if osp.isdir(out_dir):
+                os.rmdir(out_dir)  # empty, checked above
+            os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dict(out_dir=out_dir, created=True, meta=meta, splits=_paths(out_dir),
+                seconds=elapsed)

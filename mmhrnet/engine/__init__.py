@@ -1,0 +1,7 @@
+from .optim_wrapper import AutocastOptimWrapper
+from .runner import build_runner_cfg, enable_amp, load_checkpoint_strict, set_show_dir
+
+__all__ = [
+    'AutocastOptimWrapper', 'build_runner_cfg', 'enable_amp', 'load_checkpoint_strict',
+    'set_show_dir'
+]

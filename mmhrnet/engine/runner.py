@@ -1,0 +1,90 @@
+"""What ``tools/train.py`` and ``tools/test.py`` share: config loading and CLI overrides."""
+import os
+import os.path as osp
+
+import torch
+from mmengine.config import Config
+
+
+def build_runner_cfg(args):
+    """Load ``args.config`` and apply ``--work-dir``, ``--launcher`` and ``--cfg-options``.
+
+    The task's scope (mmpose, mmseg or mmdet) comes from the config's ``default_scope``,
+    which the task's inherited runtime sets.
+    """
+    import mmhrnet  # noqa: F401 (registers `mmhrnet::` configs and the checkpoint allow-list)
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file not found: {args.config}')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    return cfg
+
+
+def enable_amp(cfg):
+    """Mixed precision: mmengine's fp16 ``AmpOptimWrapper`` on a GPU, bf16 autocast on a CPU."""
+    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if wrapper not in ('OptimWrapper', 'AmpOptimWrapper', 'mmhrnet.AutocastOptimWrapper'):
+        raise ValueError(f'--amp cannot change the custom optim_wrapper type {wrapper!r}')
+    if torch.cuda.is_available():
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    else:
+        cfg.optim_wrapper.type = 'mmhrnet.AutocastOptimWrapper'
+        cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
+
+
+def load_checkpoint_strict(model, filename):
+    """Load ``filename`` into ``model`` (unwrapped from DDP / TTA wrappers where needed), failing
+    with the file name and the offending keys on any missing, unexpected or mis-shaped key."""
+    from mmengine.model import is_model_wrapper
+    from mmengine.runner.checkpoint import load_checkpoint
+    if not os.path.isfile(filename):
+        raise FileNotFoundError(f'checkpoint not found: {filename}')
+    if is_model_wrapper(model):
+        model = model.module
+    target = getattr(model, 'module', model)  # test-time augmentation wraps the model
+    try:
+        load_checkpoint(target, filename, map_location='cpu', strict=True, logger='silent')
+    except RuntimeError as e:
+        raise RuntimeError(f'checkpoint {filename} does not fit the model of this config: '
+                           f'{e}') from None
+
+
+def set_show_dir(cfg, show_dir, interval=1):
+    """Turn on the task's visualisation hook (pose, detection or segmentation) for testing."""
+    hook = cfg.default_hooks.get('visualization')
+    if hook is None:
+        raise KeyError('--show-dir needs default_hooks.visualization in the config')
+    hook.interval = interval
+    if hook.type == 'SegVisualizationHook':  # mmseg's hook saves through the visualizer
+        hook.draw = True
+        cfg.visualizer.save_dir = show_dir
+    else:
+        hook.enable = True
+        hook['test_out_dir' if hook.type == 'DetVisualizationHook' else 'out_dir'] = show_dir
+
+
+def retarget_dataset(loader_cfg, ann_file, img_dir, bbox_file=None):
+    """Point a dataloader config at a COCO-format annotation file and image folder.
+
+    Paths are made absolute (``data_root`` emptied), so the config's own ``data/coco/`` layout
+    does not leak in. ``bbox_file`` (top-down pose) sets the person boxes to test with; None
+    tests with ground-truth boxes.
+    """
+    for path, what in ((ann_file, 'annotation file'), (img_dir, 'image folder'),
+                       (bbox_file, 'detection file')):
+        if path is not None and not os.path.exists(path):
+            raise FileNotFoundError(f'{what} not found: {path}')
+    dataset = loader_cfg.dataset
+    dataset.data_root = ''
+    dataset.ann_file = osp.abspath(ann_file)
+    dataset.data_prefix = dict(dataset.get('data_prefix', {}), img=osp.abspath(img_dir) + '/')
+    if 'bbox_file' in dataset or bbox_file is not None:
+        dataset.bbox_file = osp.abspath(bbox_file) if bbox_file else None
+    return loader_cfg
