@@ -5,10 +5,12 @@ mmpose, mmseg or mmdet (whatever the default scope) with no ``custom_imports``: 
 imports ``mmhrnet.registry`` when it meets the ``mmhrnet.`` prefix. Nothing here is registered
 under a name that mmpose, mmseg or mmdet already own in their own scopes.
 """
+from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
 from mmengine.registry import Registry
 
 MODELS = Registry('model', parent=MMENGINE_MODELS, locations=['mmhrnet.models'])
+DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, locations=['mmhrnet.pose'])
 OPTIM_WRAPPERS = Registry(
     'optim_wrapper', parent=MMENGINE_OPTIM_WRAPPERS, locations=['mmhrnet.engine'])

@@ -23,3 +23,8 @@ model = dict(
             type='Pretrained',
             checkpoint='https://download.openmmlab.com/mmpose/'
             'pretrain_models/hrnet_w32-36af842e.pth')))
+
+# The reference data, read by mmpose's CocoDataset with clear errors for malformed files.
+train_dataloader = dict(dataset=dict(type='mmhrnet.TopdownCocoDataset'))
+val_dataloader = dict(dataset=dict(type='mmhrnet.TopdownCocoDataset'))
+test_dataloader = val_dataloader

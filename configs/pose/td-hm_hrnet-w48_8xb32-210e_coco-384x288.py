@@ -20,3 +20,8 @@ model = dict(
             type='Pretrained',
             checkpoint='https://download.openmmlab.com/mmpose/'
             'pretrain_models/hrnet_w48-8ef0771d.pth')))
+
+# The reference data, read by mmpose's CocoDataset with clear errors for malformed files.
+train_dataloader = dict(dataset=dict(type='mmhrnet.TopdownCocoDataset'))
+val_dataloader = dict(dataset=dict(type='mmhrnet.TopdownCocoDataset'))
+test_dataloader = val_dataloader

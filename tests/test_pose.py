@@ -1,0 +1,209 @@
+"""Pose (HRNetV1 on mmpose): configs, tools, COCO submission and bad input, on coco_tiny."""
+import glob
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from conftest import ROOT
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.registry import DefaultScope, init_default_scope
+
+import mmhrnet  # noqa: F401
+from mmhrnet.engine import load_checkpoint_strict
+from mmhrnet.engine.runner import retarget_dataset
+from mmhrnet.evaluation import check_results, load_image_ids
+from mmhrnet.models import HRNet
+
+POSE_CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs/pose/*.py')))
+# A small stand-in for the W32 recipe on the 4 coco_tiny images: same pipeline, codec, head,
+# loss and metric, W18-small-v1 backbone, no ImageNet download.
+TINY_CFG = '''
+_base_ = '{root}/configs/pose/hrnet_w32_coco.py'
+data = '{data}/'
+model = dict(backbone=dict(arch='w18_small_v1', init_cfg=None), head=dict(in_channels=16))
+train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data, ann_file='test_coco.json', data_prefix=dict(img=data)))
+val_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data, ann_file='test_coco.json', data_prefix=dict(img=data),
+                 bbox_file=None))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data + 'test_coco.json')
+test_evaluator = val_evaluator
+train_cfg = dict(max_epochs=2, val_interval=2)
+param_scheduler = [dict(type='ConstantLR', factor=1.0)]
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=1))
+'''
+
+
+def run_tool(*args, timeout=900):
+    proc = subprocess.run([sys.executable, *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+    return proc
+
+
+def build_pose_model(cfg):
+    init_default_scope('mmpose')
+    from mmpose.registry import MODELS
+    return MODELS.build(cfg.model)
+
+
+@pytest.mark.parametrize('path', POSE_CONFIGS, ids=osp.basename)
+def test_pose_config_trains_one_step_on_real_data(path, coco_tiny):
+    """Each config's own train pipeline, model and loss on a real person; backward reaches the
+    backbone, and the head reads the backbone's declared channels."""
+    cfg = Config.fromfile(path)
+    cfg.model.backbone.init_cfg = None
+    assert cfg.model.backbone.type == 'mmhrnet.HRNet' and cfg.default_scope == 'mmpose'
+    model = build_pose_model(cfg)
+    assert isinstance(model.backbone, HRNet)
+    assert model.backbone.out_channels == (model.head.in_channels, )
+    retarget_dataset(cfg.train_dataloader, osp.join(coco_tiny, 'test_coco.json'), coco_tiny)
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        from mmpose.registry import DATASETS
+        dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    batch = model.data_preprocessor(pseudo_collate([dataset[0]]), training=True)
+    h, w = cfg.codec.input_size[1], cfg.codec.input_size[0]
+    assert batch['inputs'].shape == (1, 3, h, w)
+    losses = model(**batch, mode='loss')
+    assert torch.isfinite(losses['loss_kpt'])
+    losses['loss_kpt'].backward()
+    assert model.backbone.conv1.weight.grad.abs().sum() > 0
+
+
+@pytest.fixture(scope='module')
+def tiny_run(tmp_path_factory, coco_tiny):
+    """Two epochs of train.py, then a resume to a third: the checkpoints and the config."""
+    work = tmp_path_factory.mktemp('pose_tiny')
+    cfg = work / 'tiny.py'
+    cfg.write_text(TINY_CFG.format(root=ROOT, data=coco_tiny))
+    proc = run_tool('tools/train.py', cfg, '--work-dir', work)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = run_tool('tools/train.py', cfg, '--work-dir', work, '--resume',
+                    '--cfg-options', 'train_cfg.max_epochs=3')
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return work, cfg, proc.stdout + proc.stderr
+
+
+def test_train_resume_under_torch_weights_only(tiny_run):
+    work, _, log = tiny_run
+    assert 'resumed epoch: 2' in log, log[-3000:]
+    assert (work / 'epoch_3.pth').exists()
+    assert glob.glob(str(work / 'best_coco_AP_epoch_*.pth'))  # save_best='coco/AP'
+
+
+def test_test_tool_with_detector_boxes_and_flip(tiny_run, coco_tiny):
+    work, cfg, _ = tiny_run
+    dets = osp.join(coco_tiny, 'test_coco_det_AP_H_56.json')
+    proc = run_tool('tools/test.py', cfg, work / 'epoch_3.pth', '--work-dir', work / 'test',
+                    '--cfg-options', f'test_dataloader.dataset.bbox_file={dets}')
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    assert 'Average Precision' in out and 'coco/AP:' in out
+    assert 'flip_test' in Config.fromfile(str(cfg)).model.test_cfg
+
+
+def test_submission_command(tiny_run, coco_tiny, tmp_path):
+    work, cfg, _ = tiny_run
+    info = osp.join(coco_tiny, 'test_coco.json')
+    proc = run_tool('tools/submit_coco.py', cfg, work / 'epoch_3.pth', '--image-info', info,
+                    '--img-dir', coco_tiny, '--bbox-file',
+                    osp.join(coco_tiny, 'test_coco_det_AP_H_56.json'), '--name', 'tiny-w18',
+                    '--out-dir', tmp_path, '--work-dir', work / 'submit')
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = tmp_path / 'person_keypoints_test-dev2017_tiny-w18_results.json'
+    assert (tmp_path / (result.stem + '.zip')).exists()
+    ids, _ = load_image_ids(info)
+    summary = check_results(json.loads(result.read_text()), ids, 'keypoints')
+    assert summary['images'] == 4 and summary['entries'] > 4
+    proc = run_tool('tools/analysis/check_submission.py', result, '--image-info', info,
+                    '--task', 'keypoints')
+    assert proc.returncode == 0 and proc.stdout.startswith('OK')
+
+
+def test_checkpoint_with_other_keypoint_count_is_refused(tiny_run):
+    work, cfg, _ = tiny_run
+    cfg = Config.fromfile(str(cfg))
+    cfg.model.head.out_channels = 16
+    model = build_pose_model(cfg)
+    ckpt = str(work / 'epoch_3.pth')
+    with pytest.raises(RuntimeError, match=r'(?s)epoch_3\.pth.*head\.final_layer\.weight.*17, 16'):
+        load_checkpoint_strict(model, ckpt)
+
+
+@pytest.fixture
+def dataset_kwargs(coco_tiny):
+    return dict(ann_file=osp.join(coco_tiny, 'test_coco.json'), data_root='',
+                data_prefix=dict(img=coco_tiny + '/'), pipeline=[], data_mode='topdown')
+
+
+def test_persons_without_keypoints_skipped_in_training(dataset_kwargs):
+    init_default_scope('mmpose')
+    from mmhrnet.pose import TopdownCocoDataset
+    anns = json.load(open(dataset_kwargs['ann_file']))['annotations']
+    labelled = sum(a['num_keypoints'] > 0 for a in anns)
+    assert 0 < labelled < len(anns)
+    assert len(TopdownCocoDataset(**dataset_kwargs)) == labelled
+
+
+@pytest.mark.parametrize('break_it, error, match', [
+    (lambda d, t: (t / 'a.json').write_text('{"images": [') and
+     dict(ann_file=str(t / 'a.json')), ValueError, r'a\.json is not valid JSON'),
+    (lambda d, t: dict(ann_file=str(t / 'missing.json')), FileNotFoundError, 'missing.json'),
+    (lambda d, t: (t / 'inst.json').write_text(json.dumps(strip_keypoints(d['ann_file']))) and
+     dict(ann_file=str(t / 'inst.json')), ValueError, r'inst\.json is not a COCO person_keypoints'),
+    (lambda d, t: (t / 'dets.json').write_text(json.dumps(
+        [dict(image_id=4242, category_id=1, bbox=[1, 1, 9, 9], score=0.9)])) and
+     dict(bbox_file=str(t / 'dets.json'), test_mode=True), ValueError,
+     r'dets\.json names 1 image id.*\[4242\]'),
+])
+def test_malformed_files_named(dataset_kwargs, tmp_path, break_it, error, match):
+    init_default_scope('mmpose')
+    from mmhrnet.pose import TopdownCocoDataset
+    kwargs = {**dataset_kwargs, **break_it(dataset_kwargs, tmp_path)}
+    with pytest.raises(error, match=match):
+        TopdownCocoDataset(**kwargs)
+
+
+def strip_keypoints(ann_file):
+    data = json.load(open(ann_file))
+    for ann in data['annotations']:
+        del ann['keypoints']
+    return data
+
+
+@pytest.mark.parametrize('content', [None, b'not an image'])
+def test_missing_or_corrupt_image_named(dataset_kwargs, tmp_path, content):
+    init_default_scope('mmpose')
+    from mmhrnet.pose import TopdownCocoDataset
+    data = json.load(open(dataset_kwargs['ann_file']))
+    for image in data['images']:
+        image['file_name'] = 'broken.jpg'
+    (tmp_path / 'ann.json').write_text(json.dumps(data))
+    if content is not None:
+        (tmp_path / 'broken.jpg').write_bytes(content)
+    dataset = TopdownCocoDataset(**{**dataset_kwargs, 'ann_file': str(tmp_path / 'ann.json'),
+                                    'data_prefix': dict(img=str(tmp_path) + '/'),
+                                    'pipeline': [dict(type='LoadImage')]})
+    with pytest.raises(Exception, match='broken.jpg'):
+        dataset[0]
+
+
+def test_amp_on_cpu_is_bf16_autocast():
+    from mmengine.optim import build_optim_wrapper
+
+    from mmhrnet.engine import enable_amp
+    cfg = Config(dict(optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-3))))
+    enable_amp(cfg)
+    assert cfg.optim_wrapper.type == 'mmhrnet.AutocastOptimWrapper'
+    model = HRNet(arch='w18_small_v1')
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    with wrapper.optim_context(model):
+        out = model(torch.rand(1, 3, 64, 64))
+    assert out[0].dtype == torch.bfloat16
+    wrapper.update_params(out[0].float().mean())
+    assert np.isfinite(model.conv1.weight.detach().numpy()).all()
