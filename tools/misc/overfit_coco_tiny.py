@@ -8,6 +8,7 @@ then tests the config's own pipeline (flip test, CocoMetric) twice: with ground-
 and with the detector boxes of ``test_coco_det_AP_H_56.json``. Prints both APs.
 """
 import argparse
+import copy
 import os.path as osp
 
 from mmengine.config import DictAction
@@ -48,7 +49,7 @@ def main():
     cfg.train_dataloader.update(batch_size=14, num_workers=0, persistent_workers=False)
     # Validation with ground-truth boxes, test with the detector's boxes.
     retarget_dataset(cfg.val_dataloader, ann, args.data)
-    cfg.test_dataloader = retarget_dataset(cfg.val_dataloader.copy(), ann, args.data, dets)
+    cfg.test_dataloader = retarget_dataset(copy.deepcopy(cfg.val_dataloader), ann, args.data, dets)
     for loader in (cfg.val_dataloader, cfg.test_dataloader):
         loader.update(batch_size=16, num_workers=0, persistent_workers=False)
     cfg.val_evaluator.ann_file = cfg.test_evaluator.ann_file = ann

@@ -1,0 +1,95 @@
+"""HRNetV1 (W18-Small-v1) top-down heatmap pose on the project's synthetic people, 128x96.
+
+The embedded default: runs out of the box on data the project generates itself
+(``python tools/misc/make_synthetic_people.py --out data/synthetic_people``) and trains on
+a 2-core CPU in about ten minutes. The recipe is the COCO one (``hrnet_w32_coco.py``: MSRA
+heatmaps, 1x1 head, KeypointMSELoss with target weights, Adam, flip test, detector boxes,
+CocoMetric with OKS-NMS and rescoring), scaled down where noted.
+"""
+_base_ = ['mmpose::_base_/default_runtime.py', '../_base_/models/hrnet_backbones.py']
+
+train_cfg = dict(max_epochs=10, val_interval=2)
+# 4x the reference lr with cosine decay: short schedule, no pretraining.
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
+param_scheduler = [
+    dict(type='LinearLR', begin=0, end=100, start_factor=0.01, by_epoch=False),
+    dict(type='CosineAnnealingLR', T_max=10, eta_min=1e-5, by_epoch=True),
+]
+auto_scale_lr = dict(base_batch_size=32)
+default_hooks = dict(
+    logger=dict(interval=20),
+    checkpoint=dict(interval=2, save_best='coco/AP', rule='greater', max_keep_ckpts=1))
+
+# Half the reference resolution (heatmap 24x32); sigma scaled with it.
+codec = dict(type='MSRAHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=1.5)
+
+model = dict(
+    type='TopdownPoseEstimator',
+    data_preprocessor=dict(
+        type='PoseDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True),
+    backbone=dict(_base_.hrnet_v1, arch='w18_small_v1'),  # trained from scratch
+    head=dict(
+        type='HeatmapHead',
+        in_channels=16,
+        out_channels=17,
+        deconv_out_channels=None,
+        loss=dict(type='KeypointMSELoss', use_target_weight=True),
+        decoder=codec),
+    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True))
+
+dataset_type = 'mmhrnet.TopdownCocoDataset'
+data_mode = 'topdown'
+data_root = 'data/synthetic_people/'
+
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='RandomHalfBody'),
+    dict(type='RandomBBoxTransform'),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs')
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='PackPoseInputs')
+]
+
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=1,  # two cores: one loads, both compute
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_mode=data_mode,
+        ann_file='annotations/person_keypoints_train.json',
+        data_prefix=dict(img='train/'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=64,
+    num_workers=1,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_mode=data_mode,
+        ann_file='annotations/person_keypoints_val.json',
+        bbox_file=data_root + 'person_detection_results/detections_val.json',
+        data_prefix=dict(img='val/'),
+        test_mode=True,
+        pipeline=val_pipeline))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(
+    type='CocoMetric', ann_file=data_root + 'annotations/person_keypoints_val.json')
+test_evaluator = val_evaluator
