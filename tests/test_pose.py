@@ -2,6 +2,7 @@
 import glob
 import json
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -200,10 +201,42 @@ def test_amp_on_cpu_is_bf16_autocast():
     cfg = Config(dict(optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-3))))
     enable_amp(cfg)
     assert cfg.optim_wrapper.type == 'mmhrnet.AutocastOptimWrapper'
-    model = HRNet(arch='w18_small_v1')
+    model = torch.nn.Module()
+    model.backbone = HRNet(arch='w18_small_v1')
+    model.head = torch.nn.Conv2d(16, 17, 1)
     wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    inner = []
+    model.backbone.stage2.register_forward_hook(lambda m, a, out: inner.append(out[0].dtype))
     with wrapper.optim_context(model):
-        out = model(torch.rand(1, 3, 64, 64))
-    assert out[0].dtype == torch.bfloat16
-    wrapper.update_params(out[0].float().mean())
-    assert np.isfinite(model.conv1.weight.detach().numpy()).all()
+        feats = model.backbone(torch.rand(1, 3, 64, 64))
+        heatmaps = model.head(feats[0])
+    assert inner == [torch.bfloat16]  # the backbone computes in bf16 ...
+    assert feats[0].dtype == heatmaps.dtype == torch.float32  # ... the head in fp32
+    assert 'forward' not in vars(model.backbone)  # and the model is left as it was
+    wrapper.update_params(heatmaps.mean())
+    assert np.isfinite(model.backbone.conv1.weight.detach().numpy()).all()
+
+
+def test_synthetic_people_config_end_to_end_with_amp(tmp_path):
+    """The embedded default on a few freshly generated images: train one epoch under --amp
+    (bf16 autocast on a CPU), validate with detector boxes, report COCO AP."""
+    from mmhrnet.datasets import generate_synthetic_people
+    data = generate_synthetic_people(str(tmp_path / 'people'), num_train=16, num_val=6,
+                                     size=(128, 128), seed=1)['out_dir'] + '/'
+    config = glob.glob(osp.join(ROOT, 'configs/pose/*synthetic-people*.py'))[0]
+    loader = dict(num_workers=0, persistent_workers=False)
+    options = [f'train_dataloader.dataset.data_root={data}', 'train_dataloader.batch_size=8',
+               f'val_dataloader.dataset.data_root={data}',
+               f'val_dataloader.dataset.bbox_file={data}person_detection_results/'
+               'detections_val.json',
+               f'val_evaluator.ann_file={data}annotations/person_keypoints_val.json',
+               'train_cfg.max_epochs=1', 'train_cfg.val_interval=1']
+    options += [f'{loader_name}.{k}={v}' for loader_name in ('train_dataloader', 'val_dataloader')
+                for k, v in loader.items()]
+    proc = run_tool('tools/train.py', config, '--amp', '--work-dir', tmp_path / 'work',
+                    '--cfg-options', *options)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    assert "type='mmhrnet.AutocastOptimWrapper'" in out  # the config the Runner logs
+    assert re.search(r'coco/AP: [\d.]+', out)
+    assert glob.glob(str(tmp_path / 'work' / 'best_coco_AP_epoch_1.pth'))

@@ -1,37 +1,67 @@
 """Mixed precision without loss scaling, for devices where mmengine's AmpOptimWrapper is not."""
+import functools
 from contextlib import contextmanager
 
 import torch
+from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper
 
 from mmhrnet.registry import OPTIM_WRAPPERS
 
 
+def _to_float(out):
+    """Cast the reduced-precision float tensors of a (nested) output back to fp32."""
+    if isinstance(out, torch.Tensor):
+        return out.float() if out.dtype in (torch.bfloat16, torch.float16) else out
+    if isinstance(out, (list, tuple)):
+        return type(out)(_to_float(o) for o in out)
+    if isinstance(out, dict):
+        return {k: _to_float(v) for k, v in out.items()}
+    return out
+
+
 @OPTIM_WRAPPERS.register_module()
 class AutocastOptimWrapper(OptimWrapper):
-    """Runs forward passes under ``torch.autocast`` (bf16 by default) on any device.
+    """Runs the feature extractor under ``torch.autocast`` (bf16 by default) on any device.
 
     mmengine's ``AmpOptimWrapper`` asserts a GPU and scales fp16 losses; bf16 has fp32's
-    exponent range and needs no loss scaling, so on a CPU this is all ``--amp`` takes.
+    exponent range and needs no loss scaling, so on a CPU this is all ``--amp`` takes. Only
+    ``modules`` (the backbone and neck, where the multiply-adds are) run in reduced precision;
+    their outputs return to fp32, so heads, losses and the metrics mmpose computes with numpy
+    (which has no bf16) stay in fp32.
 
     Args:
         dtype (str): ``'bfloat16'`` or ``'float16'``. Defaults to ``'bfloat16'``.
-        device_type (str, optional): Autocast device; defaults to the device of the first
-            parameter the optimizer holds.
+        modules (tuple[str]): Child modules of the model to autocast; the whole model when
+            it has none of them. Defaults to ``('backbone', 'neck')``.
         **kwargs: Passed to :class:`mmengine.optim.OptimWrapper`.
     """
 
-    def __init__(self, dtype='bfloat16', device_type=None, **kwargs):
+    def __init__(self, dtype='bfloat16', modules=('backbone', 'neck'), **kwargs):
         super().__init__(**kwargs)
         if dtype not in ('bfloat16', 'float16'):
             raise ValueError(f"AutocastOptimWrapper dtype = {dtype!r}; expected 'bfloat16' "
                              "or 'float16'")
         self.cast_dtype = getattr(torch, dtype)
-        self.device_type = device_type
+        self.modules = tuple(modules)
 
     @contextmanager
     def optim_context(self, model):
-        device_type = self.device_type or next(
-            p.device.type for g in self.optimizer.param_groups for p in g['params'])
-        with super().optim_context(model), torch.autocast(device_type, self.cast_dtype):
-            yield
+        target = model.module if is_model_wrapper(model) else model
+        children = [getattr(target, n) for n in self.modules if hasattr(target, n)] or [target]
+        device_type = next(target.parameters()).device.type
+        for child in children:  # an instance attribute shadows the class's forward
+            child.forward = self._autocast(child.forward, device_type)
+        try:
+            with super().optim_context(model):
+                yield
+        finally:
+            for child in children:
+                del child.forward
+
+    def _autocast(self, forward, device_type):
+        @functools.wraps(forward)
+        def wrapped(*args, **kwargs):
+            with torch.autocast(device_type, self.cast_dtype):
+                return _to_float(forward(*args, **kwargs))
+        return wrapped

@@ -8,12 +8,12 @@ CocoMetric with OKS-NMS and rescoring), scaled down where noted.
 """
 _base_ = ['mmpose::_base_/default_runtime.py', '../_base_/models/hrnet_backbones.py']
 
-train_cfg = dict(max_epochs=10, val_interval=2)
+train_cfg = dict(max_epochs=16, val_interval=2)
 # 4x the reference lr with cosine decay: short schedule, no pretraining.
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
 param_scheduler = [
     dict(type='LinearLR', begin=0, end=100, start_factor=0.01, by_epoch=False),
-    dict(type='CosineAnnealingLR', T_max=10, eta_min=1e-5, by_epoch=True),
+    dict(type='CosineAnnealingLR', T_max=16, eta_min=1e-5, by_epoch=True),
 ]
 auto_scale_lr = dict(base_batch_size=32)
 default_hooks = dict(
