@@ -1,0 +1,1 @@
+"""Object detection and instance segmentation (HRNetV2p) on mmdet."""

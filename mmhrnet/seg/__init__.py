@@ -1,0 +1,1 @@
+"""Semantic segmentation and human parsing (HRNetV2) on mmseg."""
