@@ -217,6 +217,21 @@ def test_amp_on_cpu_is_bf16_autocast():
     assert np.isfinite(model.backbone.conv1.weight.detach().numpy()).all()
 
 
+@pytest.mark.parametrize('native', [True, False])
+def test_amp_warns_where_bf16_is_emulated(monkeypatch, native):
+    import warnings
+
+    from mmhrnet.engine import runner
+    monkeypatch.setattr(runner, 'cpu_has_bf16_units', lambda: native)
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    cfg = Config(dict(optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-3))))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        runner.enable_amp(cfg)
+    slow = [w for w in caught if 'slower than fp32' in str(w.message)]
+    assert len(slow) == (0 if native else 1)
+
+
 def test_synthetic_people_config_end_to_end_with_amp(tmp_path):
     """The embedded default on a few freshly generated images: train one epoch under --amp
     (bf16 autocast on a CPU), validate with detector boxes, report COCO AP."""

@@ -1,1 +1,20 @@
-"""Semantic segmentation and human parsing (HRNetV2) on mmseg."""
+"""Semantic segmentation and human parsing (HRNetV2) on mmseg.
+
+Registered in mmhrnet's scope (``type='mmhrnet.HRNetV2Head'`` etc., no ``custom_imports``):
+``HRNetV2Head``, ``CheckedEncoderDecoder``, ``SwapLabelsSegTTAModel``,
+``SyntheticPartsDataset``, ``SyntheticPersonSegDataset``, ``CocoPersonSegDataset``,
+``LoadSegAnnotations``, ``LoadCocoPersonSeg``.
+"""
+from .convert import convert_official_seg, load_official_seg
+from .datasets import CocoPersonSegDataset, SyntheticPartsDataset, SyntheticPersonSegDataset
+from .head import HRNetV2Head
+from .segmentor import CheckedEncoderDecoder, SwapLabelsSegTTAModel, resolve_head_inputs
+from .transforms import (LoadCocoPersonSeg, LoadSegAnnotations, check_seg_map,
+                         rasterize_person_masks)
+
+__all__ = [
+    'CheckedEncoderDecoder', 'CocoPersonSegDataset', 'HRNetV2Head', 'LoadCocoPersonSeg',
+    'LoadSegAnnotations', 'SwapLabelsSegTTAModel', 'SyntheticPartsDataset',
+    'SyntheticPersonSegDataset', 'check_seg_map', 'convert_official_seg', 'load_official_seg',
+    'rasterize_person_masks', 'resolve_head_inputs'
+]
