@@ -1,0 +1,38 @@
+"""HRNetV2-W18-Small-v1 + head: person / background on the project's synthetic people (every
+body part of the part maps is "person"); otherwise the parsing recipe
+(``hrnetv2_w18-small_synthetic-parts-256x256.py``).
+
+Reaches: see README "Segmentation" (our run on 1 CPU core).
+"""
+_base_ = ['./hrnetv2_w18-small_synthetic-parts-256x256.py']
+num_classes = 2
+model = dict(decode_head=dict(num_classes=num_classes))
+dataset_type = 'mmhrnet.SyntheticPersonSegDataset'
+train_dataloader = dict(dataset=dict(type=dataset_type, pipeline=[
+    dict(type='LoadImageFromFile'),
+    dict(type='mmhrnet.LoadSegAnnotations', num_classes=num_classes),
+    dict(type='RandomResize', scale=(256, 256), ratio_range=(0.75, 1.25), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=(256, 256)),
+    dict(type='RandomFlip', prob=0.5),  # no sides
+    dict(type='PackSegInputs')
+]))
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='mmhrnet.LoadSegAnnotations', num_classes=num_classes),
+    dict(type='PackSegInputs')
+]
+val_dataloader = dict(dataset=dict(type=dataset_type, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+tta_model = dict(type='SegTTAModel', _delete_=True)
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [dict(type='Resize', scale_factor=r, keep_ratio=True) for r in (0.75, 1.0, 1.25)],
+            [dict(type='RandomFlip', prob=0., direction='horizontal'),
+             dict(type='RandomFlip', prob=1., direction='horizontal')],
+            [dict(type='mmhrnet.LoadSegAnnotations', num_classes=num_classes)],
+            [dict(type='PackSegInputs')],
+        ])
+]
