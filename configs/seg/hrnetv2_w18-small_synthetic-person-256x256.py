@@ -36,3 +36,12 @@ tta_pipeline = [
             [dict(type='PackSegInputs')],
         ])
 ]
+
+# Two classes learn faster than eleven: half the parsing schedule.
+max_iters = 200
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.05, begin=0, end=50, by_epoch=False),
+    dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=50, end=max_iters, by_epoch=False),
+]
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters // 2)
+default_hooks = dict(checkpoint=dict(interval=max_iters // 2))
