@@ -58,8 +58,13 @@ def main():
         if tasks == ['bbox']:
             metric = cfg.test_evaluator.get('metric', 'bbox')
             tasks = [metric] if isinstance(metric, str) else list(metric)
+            # The image info gives the COCO category ids (1..90) that labels map to; test-dev
+            # has no annotations to load.
             cfg.test_evaluator = dict(type='CocoMetric', metric=tasks, format_only=True,
-                                      outfile_prefix=prefix, ann_file=None)
+                                      outfile_prefix=prefix,
+                                      ann_file=osp.abspath(args.image_info))
+            dataset = cfg.test_dataloader.dataset
+            dataset.pipeline = [t for t in dataset.pipeline if t['type'] != 'LoadAnnotations']
         else:
             cfg.test_evaluator = dict(type='CocoMetric', format_only=True,
                                       outfile_prefix=prefix)
