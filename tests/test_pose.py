@@ -151,6 +151,21 @@ def test_persons_without_keypoints_skipped_in_training(dataset_kwargs):
     assert len(TopdownCocoDataset(**dataset_kwargs)) == labelled
 
 
+def test_person_box_outside_the_image_skipped(dataset_kwargs, tmp_path):
+    """mmpose clips boxes to the image and drops the empty ones; no degenerate crop reaches
+    training."""
+    init_default_scope('mmpose')
+    from mmhrnet.pose import TopdownCocoDataset
+    data = json.load(open(dataset_kwargs['ann_file']))
+    widths = {im['id']: im['width'] for im in data['images']}
+    labelled = [a for a in data['annotations'] if a['num_keypoints'] > 0]
+    labelled[0]['bbox'] = [widths[labelled[0]['image_id']] + 5, 10, 40, 80]
+    (tmp_path / 'ann.json').write_text(json.dumps(data))
+    dataset = TopdownCocoDataset(**{**dataset_kwargs, 'ann_file': str(tmp_path / 'ann.json')})
+    assert len(dataset) == len(labelled) - 1
+    assert labelled[0]['id'] not in {d['id'] for d in dataset}
+
+
 @pytest.mark.parametrize('break_it, error, match', [
     (lambda d, t: (t / 'a.json').write_text('{"images": [') and
      dict(ann_file=str(t / 'a.json')), ValueError, r'a\.json is not valid JSON'),
