@@ -128,6 +128,16 @@ def test_official_checkpoint_loads(fold_bias):
         assert max_rel_diff(a, b) < 1e-5, (train, max_rel_diff(a, b))
 
 
+def test_convert_tool(tmp_path):
+    _, official = official_reference(18, 5)
+    src, dst = tmp_path / 'official.pth', tmp_path / 'converted.pth'
+    torch.save(official, src)
+    proc = run_tool('tools/misc/convert_official_seg.py', src, dst)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    ours = our_model('w18', num_classes=5)
+    ours.load_state_dict(torch.load(dst, weights_only=True)['state_dict'], strict=True)
+
+
 def test_converter_refuses_other_layouts():
     ours = our_model('w18_small_v1', num_classes=3)
     with pytest.raises(KeyError, match='last_layer'):
@@ -304,11 +314,12 @@ def test_coco_tiny_test_pipeline_end_to_end(coco_tiny, tmp_path):
     """tools/test.py on the 4 real images (randomly initialised model: the number is only
     required to exist; tools/misc/overfit_coco_tiny_seg.py trains one)."""
     config = osp.join(ROOT, 'configs/seg/hrnetv2_w18-small_coco-person-512x512.py')
-    model = our_model('w18_small_v2', num_classes=2)
+    model = our_model('w18_small_v1', num_classes=2)  # the smallest, for time
     ckpt = tmp_path / 'random.pth'
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
     proc = run_tool('tools/test.py', config, ckpt, '--work-dir', tmp_path / 'w',
-                    '--cfg-options', 'test_dataloader.dataset.data_root=',
+                    '--cfg-options', 'model.backbone.arch=w18_small_v1',
+                    'test_dataloader.dataset.data_root=',
                     f'test_dataloader.dataset.ann_file={coco_tiny}/test_coco.json',
                     f'test_dataloader.dataset.data_prefix.img_path={coco_tiny}',
                     'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False')

@@ -18,7 +18,9 @@ _base_ = [
 ]
 num_classes = 11
 flip_pairs = [(3, 4), (5, 6), (7, 8), (9, 10)]  # PART_FLIP_PAIRS of synthetic_people.py
-crop_size = (128, 128)  # half the image size: 4x cheaper on a CPU, limbs still >= 2 px wide
+# Train on 128x128 crops of the 256x256 images (4x cheaper on a CPU than whole images, at full
+# resolution: thin limbs survive the head's 1/4 output); test on whole images.
+crop_size = (128, 128)
 max_iters = 400
 norm_cfg = dict(type='BN', requires_grad=True)  # one CPU process: no SyncBN
 model = dict(
@@ -31,15 +33,13 @@ data_root = 'data/synthetic_people/'
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='mmhrnet.LoadSegAnnotations', num_classes=num_classes),
-    dict(type='RandomResize', scale=crop_size, ratio_range=(0.8, 1.25), keep_ratio=True),
+    dict(type='RandomResize', scale=(256, 256), ratio_range=(0.75, 1.25), keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size),
     dict(type='RandomFlip', prob=0.5, swap_seg_labels=flip_pairs),
     dict(type='PackSegInputs')
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=crop_size, keep_ratio=True),
-    # labels at full size, after the resize: predictions are scored at 256x256
     dict(type='mmhrnet.LoadSegAnnotations', num_classes=num_classes),
     dict(type='PackSegInputs')
 ]
@@ -49,7 +49,7 @@ tta_pipeline = [
     dict(
         type='TestTimeAug',
         transforms=[
-            [dict(type='Resize', scale_factor=r / 2, keep_ratio=True) for r in (0.75, 1.0, 1.25)],
+            [dict(type='Resize', scale_factor=r, keep_ratio=True) for r in (0.75, 1.0, 1.25)],
             [dict(type='RandomFlip', prob=0., direction='horizontal'),
              dict(type='RandomFlip', prob=1., direction='horizontal')],
             [dict(type='mmhrnet.LoadSegAnnotations', num_classes=num_classes)],

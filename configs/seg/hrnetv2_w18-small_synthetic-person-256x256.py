@@ -12,7 +12,7 @@ train_dataloader = dict(dataset=dict(type=dataset_type, pipeline=[
     dict(type='LoadImageFromFile'),
     dict(type='mmhrnet.LoadSegAnnotations', num_classes=num_classes),
     dict(type='RandomResize', scale=(256, 256), ratio_range=(0.75, 1.25), keep_ratio=True),
-    dict(type='RandomCrop', crop_size=(256, 256)),
+    dict(type='RandomCrop', crop_size=(128, 128)),  # as the parsing config
     dict(type='RandomFlip', prob=0.5),  # no sides
     dict(type='PackSegInputs')
 ]))
