@@ -2,7 +2,9 @@
 body part of the part maps is "person"); otherwise the parsing recipe
 (``hrnetv2_w18-small_synthetic-parts-256x256.py``).
 
-Reaches: see README "Segmentation" (our run on 1 CPU core).
+Reaches: mIoU 66.93 (background 85.54, person 48.33 IoU) on the 200 held-out images after 200
+iterations from scratch, 10 minutes on one shared CPU core (our run, ``python tools/train.py``
+this config; 52.10 at iteration 100). Far from converged: under one epoch of crops.
 """
 _base_ = ['./hrnetv2_w18-small_synthetic-parts-256x256.py']
 num_classes = 2
