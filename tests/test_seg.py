@@ -35,9 +35,11 @@ def build(cfg_model):
     return MMSEG_MODELS.build(copy.deepcopy(cfg_model))
 
 
-def our_model(arch, num_classes=19, **head):
+def our_model(arch, num_classes=19, auxiliary=None, **head):
     cfg = Config.fromfile(osp.join(ROOT, 'configs/seg/hrnetv2_w48_cityscapes.py'))
     cfg.model.backbone.update(arch=arch, init_cfg=None, norm_cfg=BN)
+    if auxiliary:
+        cfg.model.auxiliary_head = auxiliary
     cfg.model.decode_head.update(num_classes=num_classes, norm_cfg=BN, **head)
     return build(cfg.model)
 
@@ -81,6 +83,15 @@ def test_head_reads_backbone_channels_and_names_a_mismatch():
     feats = [torch.zeros(1, c, 8, 8) for c in (32, 64, 128, 256)]
     with pytest.raises(ValueError, match=r'\(18, 36, 72, 144\).*\(32, 64, 128, 256\)'):
         head(feats)
+
+
+def test_auxiliary_mmseg_head_checked_too():
+    aux = dict(type='FCNHead', in_index=2, channels=16, num_convs=1, concat_input=False,
+               num_classes=3, norm_cfg=BN)
+    model = our_model('w18_small_v1', num_classes=3, auxiliary=dict(aux, in_channels=None))
+    assert model.auxiliary_head.in_channels == 64
+    with pytest.raises(ValueError, match=r'FCNHead in_channels 72 .*\(16, 32, 64, 128\)'):
+        our_model('w18_small_v1', num_classes=3, auxiliary=dict(aux, in_channels=72))
 
 
 def official_reference(width, num_classes, align_corners=False):
