@@ -198,20 +198,22 @@ def test_empty_degenerate_and_crowd_annotations_as_mmdet_handles_them(odd_coco):
     cfg = small_coco_cfg(odd_coco['img_dir'], odd_coco['ann'], scale=(128, 128))
     init_default_scope('mmdet')
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
-    ids = [info['img_id'] for info in dataset.data_list]
+    infos = [dataset.get_data_info(i) for i in range(len(dataset))]  # data_list is serialised
+    ids = [info['img_id'] for info in infos]
     assert odd_coco['empty_image'] not in ids  # filter_empty_gt drops it from training
     assert len(ids) == len(odd_coco['json']['images']) - 1
     test_set = DATASETS.build(cfg.test_dataloader.dataset)
-    assert odd_coco['empty_image'] in [i['img_id'] for i in test_set.data_list]  # tested
+    assert odd_coco['empty_image'] in [  # tested all the same
+        test_set.get_data_info(i)['img_id'] for i in range(len(test_set))]
     instances = {a['image_id']: [] for a in odd_coco['json']['annotations']}
     for a in odd_coco['json']['annotations']:
         instances[a['image_id']].append(a)
     zero = next(a for a in odd_coco['json']['annotations'] if a['id'] == odd_coco['zero_width'])
-    info = next(i for i in dataset.data_list if i['img_id'] == zero['image_id'])
+    info = next(i for i in infos if i['img_id'] == zero['image_id'])
     assert len(info['instances']) == len(instances[zero['image_id']]) - 1  # box dropped
     crowd = next(a for a in odd_coco['json']['annotations'] if a['id'] == odd_coco['crowd'])
-    index = next(k for k, i in enumerate(dataset.data_list) if i['img_id'] == crowd['image_id'])
-    flags = [inst['ignore_flag'] for inst in dataset.data_list[index]['instances']]
+    index = next(k for k, i in enumerate(infos) if i['img_id'] == crowd['image_id'])
+    flags = [inst['ignore_flag'] for inst in infos[index]['instances']]
     assert sum(flags) == 1  # the crowd region is ignored, not learned as a person
     model = MODELS.build(cfg.model).train()
     batch = model.data_preprocessor(pseudo_collate([dataset[index]]), True)
