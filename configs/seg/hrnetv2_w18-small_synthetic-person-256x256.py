@@ -2,9 +2,9 @@
 body part of the part maps is "person"); otherwise the parsing recipe
 (``hrnetv2_w18-small_synthetic-parts-256x256.py``).
 
-Reaches: mIoU 66.93 (background 85.54, person 48.33 IoU) on the 200 held-out images after 200
-iterations from scratch, 10 minutes on one shared CPU core (our run, ``python tools/train.py``
-this config; 52.10 at iteration 100). Far from converged: under one epoch of crops.
+Reaches: mIoU 81.90 (background 93.37, person 70.43 IoU) on the 200 held-out images after 600
+iterations from scratch, 18 minutes on one shared CPU core (our run, ``python tools/train.py``
+this config; 61.56 / 78.24 at iterations 200 / 400). Not converged (2.4 epochs of crops).
 """
 _base_ = ['./hrnetv2_w18-small_synthetic-parts-256x256.py']
 num_classes = 2
@@ -39,11 +39,11 @@ tta_pipeline = [
         ])
 ]
 
-# Two classes learn faster than eleven: half the parsing schedule.
-max_iters = 200
+# 1.5x the parsing schedule: still minutes, and the mIoU is still rising at the end.
+max_iters = 600
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.05, begin=0, end=50, by_epoch=False),
     dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=50, end=max_iters, by_epoch=False),
 ]
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters // 2)
-default_hooks = dict(checkpoint=dict(interval=max_iters // 2))
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters // 3)
+default_hooks = dict(checkpoint=dict(interval=max_iters // 3))
