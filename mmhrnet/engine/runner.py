@@ -107,3 +107,15 @@ def retarget_dataset(loader_cfg, ann_file, img_dir, bbox_file=None):
     if 'bbox_file' in dataset or bbox_file is not None:
         dataset.bbox_file = osp.abspath(bbox_file) if bbox_file else None
     return loader_cfg
+
+
+def overfit_schedule(cfg, epochs):
+    """Set ``cfg`` to overfit in ``epochs`` epochs: 10-step warm-up then cosine decay, one
+    validation and one checkpoint at the end, a log line per step, no lr auto-scaling."""
+    cfg.param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, end=10),
+                           dict(type='CosineAnnealingLR', T_max=epochs, by_epoch=True)]
+    cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=epochs)
+    cfg.default_hooks.logger.interval = 1
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=epochs)
+    cfg.auto_scale_lr = dict(enable=False, base_batch_size=cfg.train_dataloader.batch_size)
+    return cfg

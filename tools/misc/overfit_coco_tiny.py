@@ -15,7 +15,7 @@ from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 from mmhrnet.engine import build_runner_cfg
-from mmhrnet.engine.runner import retarget_dataset
+from mmhrnet.engine.runner import overfit_schedule, retarget_dataset
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 COCO_TINY = osp.join(ROOT, '..', 'shared', 'data', 'coco_tiny')
@@ -54,12 +54,7 @@ def main():
         loader.update(batch_size=16, num_workers=0, persistent_workers=False)
     cfg.val_evaluator.ann_file = cfg.test_evaluator.ann_file = ann
     cfg.optim_wrapper.optimizer.lr = args.lr
-    cfg.param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, end=10),
-                           dict(type='CosineAnnealingLR', T_max=args.epochs, by_epoch=True)]
-    cfg.train_cfg = dict(by_epoch=True, max_epochs=args.epochs, val_interval=args.epochs)
-    cfg.default_hooks.logger.interval = 1
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=args.epochs)
-    cfg.auto_scale_lr = dict(enable=False, base_batch_size=512)
+    overfit_schedule(cfg, args.epochs)
     if args.amp:
         from mmhrnet.engine import enable_amp
         enable_amp(cfg)

@@ -19,7 +19,7 @@ from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 from mmhrnet.engine import build_runner_cfg
-from mmhrnet.engine.runner import retarget_dataset
+from mmhrnet.engine.runner import overfit_schedule, retarget_dataset
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 COCO_TINY = osp.join(ROOT, '..', 'shared', 'data', 'coco_tiny')
@@ -74,12 +74,7 @@ def main():
         t for t in cfg.train_dataloader.dataset.pipeline if t['type'] != 'RandomFlip']
     cfg.optim_wrapper = dict(type='OptimWrapper', clip_grad=dict(max_norm=10),
                              optimizer=dict(type='AdamW', lr=args.lr, weight_decay=1e-4))
-    cfg.param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, end=10),
-                           dict(type='CosineAnnealingLR', T_max=args.epochs, by_epoch=True)]
-    cfg.train_cfg = dict(by_epoch=True, max_epochs=args.epochs, val_interval=args.epochs)
-    cfg.default_hooks.logger.interval = 1
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=args.epochs)
-    cfg.auto_scale_lr = dict(enable=False, base_batch_size=16)
+    overfit_schedule(cfg, args.epochs)
 
     runner = Runner.from_cfg(cfg)
     runner.train()
