@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The out-of-the-box run: set up .venv (tools/setup_env.sh), generate the synthetic people,
-# train the small HRNetV1 pose config on them (about ten minutes on 2 CPU cores), test the
+# train the small HRNetV1 pose config on them (about 25 minutes on 2 CPU cores), test the
 # best checkpoint with detector boxes and flip test, and save a picture of its predictions.
 # Extra arguments go to tools/train.py (e.g. --amp, --cfg-options train_cfg.max_epochs=2).
 set -euo pipefail
