@@ -8,7 +8,8 @@ import pytest
 import torch
 
 import mmhrnet  # noqa: F401 (mmhrnet:: configs, checkpoint allow-list)
-from mmhrnet.det import HRFPN, neck_cfg_from_backbone
+from mmhrnet.det import HRFPN
+from mmhrnet.models import inputs_from
 from mmhrnet.models import HRNet
 from mmhrnet.utils.fidelity import max_rel_diff, randomize
 
@@ -182,15 +183,13 @@ def test_detector_loads_official_neck_keys_and_mmdet_checkpoints():
 # ------------------------------------------------------------------ channels from the backbone
 def test_neck_channels_read_from_backbone_and_mismatch_fails():
     backbone = HRNet(arch='w18_small_v1')
-    assert neck_cfg_from_backbone(dict(type='mmhrnet.HRFPN'), backbone)['in_channels'] == [
-        16, 32, 64, 128]
-    with pytest.raises(ValueError, match=r'in_channels = \[32, 64, 128, 256\] but the backbone '
-                                         r'HRNet outputs \[16, 32, 64, 128\]'):
-        neck_cfg_from_backbone(dict(type='mmhrnet.HRFPN', in_channels=[32, 64, 128, 256]),
-                               backbone)
+    assert inputs_from(dict(type='mmhrnet.HRFPN'), backbone)['in_channels'] == [16, 32, 64, 128]
+    with pytest.raises(ValueError, match=r'HRFPN in_channels \(32, 64, 128, 256\) do not match '
+                                         r'the out_channels \(16, 32, 64, 128\) that HRNet'):
+        inputs_from(dict(type='mmhrnet.HRFPN', in_channels=[32, 64, 128, 256]), backbone)
     cfg = load_cfg(osp.join(ROOT, 'configs', 'det', 'faster-rcnn_hrnetv2p-w18-1x_coco.py'))
     cfg.model.neck.in_channels = [32, 64, 128, 256]
-    with pytest.raises(ValueError, match=r'\[18, 36, 72, 144\]'):
+    with pytest.raises(ValueError, match=r'\(18, 36, 72, 144\)'):
         build_detector(cfg.model)
 
 

@@ -49,3 +49,36 @@ def test_config_inheritance_from_mmhrnet(tmp_path, scope, flavour, channels):
         from mmengine.registry import MODELS
         model = MODELS.build(cfg.model.backbone)
     assert model.out_channels == channels
+
+
+# Each task's lookup imports its own subpackage (and upstream package) only.
+TASK_SCRIPT = textwrap.dedent('''
+    import sys
+    from mmengine.registry import init_default_scope
+    init_default_scope('{scope}')
+    from {scope}.registry import {registry}
+    assert {registry}.get('mmhrnet.{name}') is not None
+    print(' '.join(m for m in ('mmhrnet.pose', 'mmhrnet.seg', 'mmhrnet.det') if m in sys.modules))
+''')
+
+
+@pytest.mark.parametrize('scope, registry, name, task', [
+    ('mmpose', 'DATASETS', 'TopdownCocoDataset', 'mmhrnet.pose'),
+    ('mmseg', 'MODELS', 'HRNetV2Head', 'mmhrnet.seg'),
+    ('mmdet', 'MODELS', 'HRFPN', 'mmhrnet.det'),
+])
+def test_a_task_lookup_imports_only_its_task(scope, registry, name, task):
+    script = TASK_SCRIPT.format(scope=scope, registry=registry, name=name)
+    proc = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split() == [task]
+
+
+def test_lookup_from_another_scope_finds_any_task():
+    from mmengine.registry import DefaultScope
+
+    from mmhrnet.registry import MODELS
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        assert MODELS.get('HRFPN').__module__ == 'mmhrnet.det.hrfpn'
+        assert MODELS.get('NoSuchModule') is None

@@ -4,7 +4,7 @@
 ``'mmhrnet.MaskRCNN'`` (mmdet's detectors, with the neck's input channels read from the
 backbone) build from mmdet configs with no ``custom_imports``.
 """
-from .detectors import FasterRCNN, MaskRCNN, neck_cfg_from_backbone
+from .detectors import FasterRCNN, MaskRCNN
 from .hrfpn import HRFPN
 
-__all__ = ['HRFPN', 'FasterRCNN', 'MaskRCNN', 'neck_cfg_from_backbone']
+__all__ = ['HRFPN', 'FasterRCNN', 'MaskRCNN']

@@ -1,7 +1,8 @@
+from .hooks import ChannelsLastHook
 from .optim_wrapper import AutocastOptimWrapper
 from .runner import build_runner_cfg, enable_amp, load_checkpoint_strict, set_show_dir
 
 __all__ = [
-    'AutocastOptimWrapper', 'build_runner_cfg', 'enable_amp', 'load_checkpoint_strict',
-    'set_show_dir'
+    'AutocastOptimWrapper', 'ChannelsLastHook', 'build_runner_cfg', 'enable_amp',
+    'load_checkpoint_strict', 'set_show_dir'
 ]

@@ -1,3 +1,4 @@
 from .backbones import ARCH_ZOO, HRNet, arch_to_extra
+from .inputs import inputs_from
 
-__all__ = ['ARCH_ZOO', 'HRNet', 'arch_to_extra']
+__all__ = ['ARCH_ZOO', 'HRNet', 'arch_to_extra', 'inputs_from']

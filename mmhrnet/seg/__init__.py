@@ -8,7 +8,7 @@ Registered in mmhrnet's scope (``type='mmhrnet.HRNetV2Head'`` etc., no ``custom_
 from .convert import convert_official_seg, load_official_seg
 from .datasets import CocoPersonSegDataset, SyntheticPartsDataset, SyntheticPersonSegDataset
 from .head import HRNetV2Head
-from .segmentor import CheckedEncoderDecoder, SwapLabelsSegTTAModel, resolve_head_inputs
+from .segmentor import CheckedEncoderDecoder, SwapLabelsSegTTAModel, head_inputs_from
 from .transforms import (LoadCocoPersonSeg, LoadSegAnnotations, check_seg_map,
                          rasterize_person_masks)
 
@@ -16,5 +16,5 @@ __all__ = [
     'CheckedEncoderDecoder', 'CocoPersonSegDataset', 'HRNetV2Head', 'LoadCocoPersonSeg',
     'LoadSegAnnotations', 'SwapLabelsSegTTAModel', 'SyntheticPartsDataset',
     'SyntheticPersonSegDataset', 'check_seg_map', 'convert_official_seg', 'load_official_seg',
-    'rasterize_person_masks', 'resolve_head_inputs'
+    'head_inputs_from', 'rasterize_person_masks'
 ]

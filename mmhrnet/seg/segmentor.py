@@ -1,21 +1,13 @@
 """mmseg's EncoderDecoder with heads that read their input channels from the backbone, and a
 test-time-augmentation model that swaps left/right classes of flipped predictions."""
-import copy
 import inspect
 
 import torch
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmseg.models.segmentors import EncoderDecoder, SegTTAModel
 
+from mmhrnet.models import inputs_from
 from mmhrnet.registry import MODELS
-
-
-def _declared_channels(module, what):
-    channels = getattr(module, 'out_channels', None)
-    if channels is None:
-        raise ValueError(f'{what} {type(module).__name__} declares no out_channels: give the '
-                         'decode head its in_channels explicitly and use mmseg\'s EncoderDecoder')
-    return [channels] if isinstance(channels, int) else list(channels)
 
 
 def _default_in_index(head_type):
@@ -29,39 +21,10 @@ def _default_in_index(head_type):
     return -1
 
 
-def resolve_head_inputs(head_cfg, declared, source):
-    """Fill ``head_cfg.in_channels`` from ``declared`` (the channels a backbone or neck
-    declares), or check the given ones against it.
-
-    Args:
-        head_cfg (dict): Decode or auxiliary head config (changed in place when filled).
-        declared (Sequence[int]): ``out_channels`` of the module feeding the head.
-        source (str): Name of that module, for the error message.
-
-    Returns:
-        dict: ``head_cfg``.
-
-    Raises:
-        ValueError: The head's ``in_channels`` (at its ``in_index``) differ from ``declared``;
-            the message names both.
-    """
-    in_index = head_cfg.get('in_index', _default_in_index(head_cfg.get('type')))
-    index = list(in_index) if isinstance(in_index, (list, tuple)) else in_index
-    try:
-        expected = [declared[i] for i in index] if isinstance(index, list) else declared[index]
-    except IndexError:
-        raise ValueError(f'{head_cfg.get("type")} in_index {in_index} does not fit the '
-                         f'{len(declared)} outputs of {source} (out_channels {tuple(declared)})'
-                         ) from None
-    given = head_cfg.get('in_channels')
-    if given is None:
-        head_cfg['in_channels'] = expected
-    elif (list(given) if isinstance(given, (list, tuple)) else given) != expected:
-        shown = tuple(given) if isinstance(given, (list, tuple)) else given
-        raise ValueError(
-            f'{head_cfg.get("type")} in_channels {shown} do not match the out_channels '
-            f'{tuple(declared)} that {source} declares (at in_index {in_index}: {expected})')
-    return head_cfg
+def head_inputs_from(head_cfg, feeder):
+    """:func:`inputs_from` at the head's ``in_index`` (its class default when not given)."""
+    return inputs_from(head_cfg, feeder,
+                       head_cfg.get('in_index', _default_in_index(head_cfg.get('type'))))
 
 
 @MODELS.register_module()
@@ -74,22 +37,16 @@ class CheckedEncoderDecoder(EncoderDecoder):
     """
 
     def _feeder(self):
-        if self.with_neck:
-            return _declared_channels(self.neck, 'neck'), f'neck {type(self.neck).__name__}'
-        return (_declared_channels(self.backbone, 'backbone'),
-                f'backbone {type(self.backbone).__name__}')
+        return self.neck if self.with_neck else self.backbone
 
     def _init_decode_head(self, decode_head):
-        declared, source = self._feeder()
-        super()._init_decode_head(resolve_head_inputs(copy.deepcopy(decode_head), declared,
-                                                      source))
+        super()._init_decode_head(head_inputs_from(decode_head, self._feeder()))
 
     def _init_auxiliary_head(self, auxiliary_head):
         if not auxiliary_head:
             return super()._init_auxiliary_head(auxiliary_head)
-        declared, source = self._feeder()
         heads = auxiliary_head if isinstance(auxiliary_head, list) else [auxiliary_head]
-        heads = [resolve_head_inputs(copy.deepcopy(h), declared, source) for h in heads]
+        heads = [head_inputs_from(h, self._feeder()) for h in heads]
         super()._init_auxiliary_head(heads if isinstance(auxiliary_head, list) else heads[0])
 
 
