@@ -1,6 +1,7 @@
 """Runner pieces: the channels-last hook."""
 from types import SimpleNamespace
 
+import pytest
 import torch
 
 from mmhrnet.engine import ChannelsLastHook
@@ -32,3 +33,11 @@ def test_channels_last_hook_converts_in_place_and_keeps_results():
     plain = HRNet(arch='w18_small_v1')
     plain.load_state_dict(model.state_dict(), strict=True)  # checkpoints stay loadable
     assert torch.equal(plain.conv1.weight, model.conv1.weight)
+
+
+def test_channels_last_hook_refuses_nchw_only_mmcv_ops():
+    from mmcv.ops import RoIAlign
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), RoIAlign((7, 7), 0.25))
+    with pytest.raises(ValueError, match=r'1 is an mmcv op \(RoIAlign\)'):
+        ChannelsLastHook().before_run(SimpleNamespace(model=model))
+    assert model[0].weight.is_contiguous()  # left as it was

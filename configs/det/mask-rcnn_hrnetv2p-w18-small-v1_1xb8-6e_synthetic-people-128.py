@@ -6,10 +6,14 @@ The embedded detection task: trains from scratch on data the project generates i
 ``mask_rcnn_hrnetv2p_w32_coco.py`` (mmdet's Mask R-CNN on mmhrnet's HRNet + HRFPN), scaled
 down where noted; evaluation is mmdet's CocoMetric (bbox and segm) on the 200 val images.
 
-Reaches: box AP 0.281 (AP50 0.707) and mask AP 0.008 (AP50 0.067) on the 200 val images
-after 6 epochs, 42.5 minutes on one core of this project's CPU shared with other jobs (our
-run; epoch 3: box 0.173, mask 0.002). The boxes are learnt; the light mask head from scratch
-is not yet (its loss fell only from 0.57 to 0.47): train longer before reading masks.
+Reaches: box AP 0.278 (AP50 0.695) and mask AP 0.009 (AP50 0.073) on the 200 val images
+after 6 epochs, 23.4 minutes of training and validation on this project's 2-core CPU (our run,
+``python tools/train.py`` this config; epoch 3: box 0.160). An earlier run on one shared core
+took 42.5 minutes to box 0.281 / mask 0.008. The boxes are learnt; the masks are not: the
+figures' limbs are 1-8 px wide at this 128 px scale (forearms 1-6), one or two cells of the
+stride-4 features the mask RoIs are cut from, and the light mask head from scratch needs far
+longer.
+No ``mmhrnet.ChannelsLastHook`` here: mmcv's RoIAlign reads NCHW memory only.
 """
 _base_ = ['./mask_rcnn_hrnetv2p_w32_coco.py']
 

@@ -14,8 +14,16 @@ class ChannelsLastHook(Hook):
     this project's 2-core CPU. Inputs may stay NCHW: a convolution with NHWC weights returns
     NHWC. Parameters are converted in place, so the optimiser, checkpoints (loaded and saved)
     and EMA copies keep working; outputs are equal up to summation order.
+
+    mmcv's compiled ops read NCHW memory regardless of strides (RoIAlign on an NHWC map returns
+    wrong values), so a model holding one (mmdet's R-CNN heads) is refused.
     """
     priority = 'VERY_HIGH'
 
     def before_run(self, runner) -> None:
+        for name, module in runner.model.named_modules():
+            if type(module).__module__.startswith('mmcv.ops'):
+                raise ValueError(f'ChannelsLastHook: {name} is an mmcv op '
+                                 f'({type(module).__name__}) that reads NCHW memory only; '
+                                 'remove the hook from this config')
         runner.model.to(memory_format=torch.channels_last)
