@@ -4,7 +4,8 @@ body part of the part maps is "person"); otherwise the parsing recipe
 
 Reaches: mIoU 81.90 (background 93.37, person 70.43 IoU) on the 200 held-out images after 600
 iterations from scratch, 18 minutes on one shared CPU core (our run, ``python tools/train.py``
-this config; 61.56 / 78.24 at iterations 200 / 400). Not converged (2.4 epochs of crops).
+this config; 61.56 / 78.24 at iterations 200 / 400; measured with one loader process and
+NCHW weights, as the parsing config then had). Not converged (2.4 epochs of crops).
 """
 _base_ = ['./hrnetv2_w18-small_synthetic-parts-256x256.py']
 num_classes = 2
