@@ -7,12 +7,10 @@ The checkpoint is loaded strictly: a checkpoint of another model (e.g. a head wi
 number of keypoints or classes) is an error naming the file and the keys, not a warning.
 """
 import argparse
-import os
 
-from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from mmhrnet.engine import build_runner_cfg, load_checkpoint_strict, set_show_dir
+from mmhrnet.engine import build_runner_cfg, load_checkpoint_strict, parse_runner_args, set_show_dir
 
 
 def parse_args():
@@ -26,13 +24,7 @@ def parse_args():
     parser.add_argument('--interval', type=int, default=1, help='picture every N samples')
     parser.add_argument('--tta', action='store_true', help='test-time augmentation from the '
                         'config\'s tta_model / tta_pipeline')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, e.g. test_dataloader.batch_size=8')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_runner_args(parser, example='test_dataloader.batch_size=8')
 
 
 def main():

@@ -6,10 +6,9 @@
 import argparse
 import os
 
-from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from mmhrnet.engine import build_runner_cfg, enable_amp
+from mmhrnet.engine import build_runner_cfg, enable_amp, parse_runner_args
 
 
 def parse_args():
@@ -24,13 +23,7 @@ def parse_args():
     parser.add_argument('--no-validate', action='store_true', help='skip validation')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by the actual / the config\'s base batch size')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, e.g. train_cfg.max_epochs=5')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_runner_args(parser, example='train_cfg.max_epochs=5')
 
 
 def main():

@@ -7,6 +7,24 @@ import torch
 from mmengine.config import Config
 
 
+def parse_runner_args(parser, example):
+    """Add the options both tools share (``--cfg-options``, ``--launcher``, ``--local_rank``),
+    parse the command line and export ``LOCAL_RANK`` as torchrun's older launchers expect.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser, with its own options.
+        example (str): An override shown in ``--cfg-options``' help.
+    """
+    from mmengine.config import DictAction
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help=f'override config settings, e.g. {example}')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
 def build_runner_cfg(args):
     """Load ``args.config`` and apply ``--work-dir``, ``--launcher`` and ``--cfg-options``.
 
