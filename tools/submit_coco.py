@@ -14,10 +14,9 @@ import argparse
 import os.path as osp
 import tempfile
 
-from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from mmhrnet.engine import build_runner_cfg, load_checkpoint_strict
+from mmhrnet.engine import build_runner_cfg, load_checkpoint_strict, parse_runner_args
 from mmhrnet.engine.runner import retarget_dataset
 from mmhrnet.evaluation import package_submission, submission_filename
 
@@ -34,9 +33,7 @@ def parse_args():
     parser.add_argument('--testset', default='test-dev2017')
     parser.add_argument('--out-dir', default='submissions')
     parser.add_argument('--work-dir', help='where to save logs')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
-    return parser.parse_args()
+    return parse_runner_args(parser, example='test_dataloader.batch_size=8')
 
 
 def main():

@@ -11,10 +11,9 @@ import argparse
 import copy
 import os.path as osp
 
-from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from mmhrnet.engine import build_runner_cfg
+from mmhrnet.engine import build_runner_cfg, parse_runner_args
 from mmhrnet.engine.runner import overfit_schedule, retarget_dataset
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -30,9 +29,7 @@ def parse_args():
     parser.add_argument('--lr', type=float, default=2e-3)
     parser.add_argument('--work-dir', default=osp.join(ROOT, 'work_dirs/overfit_coco_tiny'))
     parser.add_argument('--amp', action='store_true', help='bf16 autocast on a CPU')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    parser.add_argument('--launcher', default='none')
-    return parser.parse_args()
+    return parse_runner_args(parser, example='optim_wrapper.optimizer.lr=1e-3')
 
 
 def main():

@@ -15,10 +15,9 @@ configs/det/mask_rcnn_hrnetv2p_w32_coco.py --arch w18`` runs it all the same.
 import argparse
 import os.path as osp
 
-from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from mmhrnet.engine import build_runner_cfg
+from mmhrnet.engine import build_runner_cfg, parse_runner_args
 from mmhrnet.engine.runner import overfit_schedule, retarget_dataset
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -38,9 +37,7 @@ def parse_args():
     parser.add_argument('--epochs', type=int, default=60, help='one iteration each')
     parser.add_argument('--lr', type=float, default=1e-3)
     parser.add_argument('--work-dir', default=osp.join(ROOT, 'work_dirs/overfit_coco_tiny_det'))
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    parser.add_argument('--launcher', default='none')
-    return parser.parse_args()
+    return parse_runner_args(parser, example='model.backbone.arch=w18')
 
 
 def tiny_cfg(cfg, data, scale, arch=''):

@@ -15,10 +15,9 @@ import copy
 import os.path as osp
 import time
 
-from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from mmhrnet.engine import build_runner_cfg
+from mmhrnet.engine import build_runner_cfg, parse_runner_args
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 COCO_TINY = osp.join(ROOT, '..', 'shared', 'data', 'coco_tiny')
@@ -37,9 +36,7 @@ def parse_args():
     parser.add_argument('--scale', type=int, nargs=2, default=(320, 240),
                         metavar=('LONG', 'SHORT'))
     parser.add_argument('--work-dir', default=osp.join(ROOT, 'work_dirs/overfit_coco_tiny_seg'))
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    parser.add_argument('--launcher', default='none')
-    return parser.parse_args()
+    return parse_runner_args(parser, example='model.backbone.arch=w18')
 
 
 def main():
