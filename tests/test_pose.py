@@ -237,7 +237,7 @@ def test_amp_warns_where_bf16_is_emulated(monkeypatch, native):
     import warnings
 
     from mmhrnet.engine import runner
-    monkeypatch.setattr(runner, 'cpu_has_bf16_units', lambda: native)
+    monkeypatch.setattr(runner, 'cpu_has_amx', lambda: native)
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     cfg = Config(dict(optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-3))))
     with warnings.catch_warnings(record=True) as caught:

@@ -8,7 +8,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$root/tools/setup_env.sh"
 cd "$root"
 py=.venv/bin/python
-config=configs/pose/td-hm_hrnet-w18-small-v1_1xb16-8e_synthetic-people-128x96.py
+config=configs/pose/td-hm_hrnet-w18-small-v1_1xb16-10e_synthetic-people-192x144.py
 work=work_dirs/quickstart
 
 $py tools/misc/make_synthetic_people.py --out data/synthetic_people
