@@ -126,6 +126,21 @@ def test_submission_command(tiny_run, coco_tiny, tmp_path):
     assert proc.returncode == 0 and proc.stdout.startswith('OK')
 
 
+def test_overfit_script_learns_coco_tiny(coco_tiny, tmp_path):
+    """A short tools/misc/overfit_coco_tiny.py run (W18-small-v1 instead of W32, 60 epochs)
+    fits the 12 real persons: ground-truth-box AP well above chance. The full W32 run (120
+    epochs) reaches 0.97; this one reached 0.86-0.88 in two runs."""
+    proc = run_tool('tools/misc/overfit_coco_tiny.py', '--epochs', 60, '--lr', 8e-3,
+                    '--data', coco_tiny, '--work-dir', tmp_path, '--cfg-options',
+                    'model.backbone.arch=w18_small_v1', 'model.head.in_channels=16',
+                    'randomness.seed=0')
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    gt_ap, det_ap = map(float, re.search(
+        r'AP ([0-9.]+) with ground-truth boxes, ([0-9.]+) with detector boxes',
+        proc.stdout).groups())
+    assert gt_ap >= 0.7 and det_ap > 0.3, proc.stdout[-2000:]
+
+
 def test_checkpoint_with_other_keypoint_count_is_refused(tiny_run):
     work, cfg, _ = tiny_run
     cfg = Config.fromfile(str(cfg))
@@ -243,7 +258,7 @@ def test_amp_warns_where_bf16_is_emulated(monkeypatch, native):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         runner.enable_amp(cfg)
-    slow = [w for w in caught if 'slower than fp32' in str(w.message)]
+    slow = [w for w in caught if 'no faster than fp32' in str(w.message)]
     assert len(slow) == (0 if native else 1)
 
 

@@ -28,7 +28,7 @@ auto_scale_lr = dict(base_batch_size=16)
 default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(interval=2, save_best='coco/AP', rule='greater', max_keep_ckpts=1))
-# NHWC weights: 15% faster oneDNN convolutions on a CPU.
+# NHWC weights: oneDNN's CPU convolutions run faster (0.33 vs 0.38 s per step of 16 here).
 custom_hooks = [dict(type='SyncBuffersHook'), dict(type='mmhrnet.ChannelsLastHook')]
 
 # 3/4 of the reference resolution (heatmap 36x48), the reference sigma: AP 0.716 vs 0.572 at

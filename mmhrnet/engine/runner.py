@@ -59,8 +59,8 @@ def enable_amp(cfg):
     """Mixed precision: mmengine's fp16 ``AmpOptimWrapper`` on a GPU, bf16 autocast on a CPU.
 
     bf16 pays off on CPUs with AMX (about 3x for oneDNN convolutions). Without AMX it does not:
-    AVX512-BF16 alone ran the synthetic pose training step 1.1x slower than fp32, and AVX2,
-    which emulates bf16, about 7x slower; so there this warns.
+    with AVX512-BF16 alone a synthetic pose training step took 0.99-1.11x its fp32 time, with
+    AVX2 (bf16 emulated) about 7x; so there this warns.
     """
     wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
     if wrapper not in ('OptimWrapper', 'AmpOptimWrapper', 'mmhrnet.AutocastOptimWrapper'):
@@ -72,9 +72,9 @@ def enable_amp(cfg):
         cfg.optim_wrapper.type = 'mmhrnet.AutocastOptimWrapper'
         cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
         if cfg.optim_wrapper.dtype == 'bfloat16' and cpu_has_amx() is False:
-            warnings.warn('--amp: this CPU has no AMX, so bf16 autocast is slower than fp32 '
-                          'here (HRNet training: 1.1x slower with AVX512-BF16, about 7x with '
-                          'AVX2 only)')
+            warnings.warn('--amp: this CPU has no AMX, so bf16 autocast is no faster than '
+                          'fp32 here (HRNet training steps: 0.99-1.11x the fp32 time with '
+                          'AVX512-BF16 alone, about 7x with AVX2 only)')
 
 
 def load_checkpoint_strict(model, filename):

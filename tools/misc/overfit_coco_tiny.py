@@ -3,9 +3,10 @@
     python tools/misc/overfit_coco_tiny.py [--config configs/pose/hrnet_w32_coco.py]
         [--epochs 60] [--work-dir work_dirs/overfit_coco_tiny] [--cfg-options ...]
 
-Trains from scratch (no ImageNet download) on the 14 annotated persons without augmentation,
-then tests the config's own pipeline (flip test, CocoMetric) twice: with ground-truth boxes,
-and with the detector boxes of ``test_coco_det_AP_H_56.json``. Prints both APs.
+Trains from scratch (no ImageNet download) on the 12 persons with keypoints, without
+augmentation, then tests the config's own pipeline (flip test, CocoMetric) twice: with
+ground-truth boxes, and with the detector boxes of ``test_coco_det_AP_H_56.json``. Prints both
+APs.
 """
 import argparse
 import copy
