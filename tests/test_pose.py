@@ -247,19 +247,19 @@ def test_amp_on_cpu_is_bf16_autocast():
     assert np.isfinite(model.backbone.conv1.weight.detach().numpy()).all()
 
 
-@pytest.mark.parametrize('native', [True, False])
-def test_amp_warns_where_bf16_is_emulated(monkeypatch, native):
+@pytest.mark.parametrize('amx', [True, False])
+def test_amp_warns_without_amx(monkeypatch, amx):
     import warnings
 
     from mmhrnet.engine import runner
-    monkeypatch.setattr(runner, 'cpu_has_amx', lambda: native)
+    monkeypatch.setattr(runner, 'cpu_has_amx', lambda: amx)
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     cfg = Config(dict(optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-3))))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         runner.enable_amp(cfg)
     slow = [w for w in caught if 'no faster than fp32' in str(w.message)]
-    assert len(slow) == (0 if native else 1)
+    assert len(slow) == (0 if amx else 1)
 
 
 def test_synthetic_people_config_end_to_end_with_amp(tmp_path):

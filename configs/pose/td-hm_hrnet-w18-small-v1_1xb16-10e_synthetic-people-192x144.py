@@ -6,10 +6,11 @@ a 2-core CPU in about 9 minutes. The recipe is the COCO one (``hrnet_w32_coco.py
 heatmaps, 1x1 head, KeypointMSELoss with target weights, Adam, flip test, detector boxes,
 CocoMetric with OKS-NMS and rescoring), scaled down where noted.
 
-Reaches: keypoint AP 0.759 on the 200 held-out images (detector boxes, flip test, DARK
-decoding) after 10 epochs, 8.7 minutes of training and validation on 2 cores of an Intel Xeon
-(AVX-512, 0.33 s per step of 16 crops). AP by epoch 2/4/6/8/10: 0.458, 0.634, 0.711, 0.747,
-0.759 (``python tools/train.py`` on this config). Resolution is what limits this data's AP,
+Reaches: keypoint AP 0.735-0.759 (three runs) on the 200 held-out images (detector boxes, flip
+test, DARK decoding) after 10 epochs, 8.7 minutes of training and validation on 2 cores of an
+Intel Xeon (AVX-512, 0.33 s per step of 16 crops). AP by epoch 2/4/6/8/10 of the best run:
+0.458, 0.634, 0.711, 0.747, 0.759 (``python tools/train.py`` on this config); the
+quickstart's runs ended at 0.738 and 0.735. Resolution is what limits this data's AP,
 not the schedule (AP averages OKS 0.50-0.95, where eyes need 2-3 px): at 128x96 the same
 recipe gave 0.572 after 8 epochs and 0.562 after 20; W18-Small-v2 at 128x96, 0.619 after 8.
 """
