@@ -16,8 +16,8 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
 import mmhrnet  # noqa: F401
-from mmhrnet.datasets.synthetic_people import generate_synthetic_people
-from mmhrnet.engine.runner import retarget_dataset
+from mmhrnet.synthetic import generate_synthetic_people
+from mmhrnet.engine import retarget_dataset
 from mmhrnet.evaluation import check_results, load_image_ids
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))

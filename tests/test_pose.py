@@ -16,7 +16,7 @@ from mmengine.registry import DefaultScope, init_default_scope
 
 import mmhrnet  # noqa: F401
 from mmhrnet.engine import load_checkpoint_strict
-from mmhrnet.engine.runner import retarget_dataset
+from mmhrnet.engine import retarget_dataset
 from mmhrnet.evaluation import check_results, load_image_ids
 from mmhrnet.models import HRNet
 
@@ -251,7 +251,7 @@ def test_amp_on_cpu_is_bf16_autocast():
 def test_amp_warns_without_amx(monkeypatch, amx):
     import warnings
 
-    from mmhrnet.engine import runner
+    from mmhrnet.engine import cli as runner
     monkeypatch.setattr(runner, 'cpu_has_amx', lambda: amx)
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     cfg = Config(dict(optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-3))))
@@ -265,7 +265,7 @@ def test_amp_warns_without_amx(monkeypatch, amx):
 def test_synthetic_people_config_end_to_end_with_amp(tmp_path):
     """The embedded default on a few freshly generated images: train one epoch under --amp
     (bf16 autocast on a CPU), validate with detector boxes, report COCO AP."""
-    from mmhrnet.datasets import generate_synthetic_people
+    from mmhrnet.synthetic import generate_synthetic_people
     data = generate_synthetic_people(str(tmp_path / 'people'), num_train=16, num_val=6,
                                      size=(128, 128), seed=1)['out_dir'] + '/'
     config = glob.glob(osp.join(ROOT, 'configs/pose/*synthetic-people*.py'))[0]

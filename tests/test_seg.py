@@ -19,7 +19,7 @@ from mmseg.registry import MODELS as MMSEG_MODELS
 from mmseg.structures import SegDataSample
 
 import mmhrnet  # noqa: F401 (mmhrnet:: configs)
-from mmhrnet.datasets import PART_FLIP_PAIRS, generate_synthetic_people
+from mmhrnet.synthetic import PART_FLIP_PAIRS, generate_synthetic_people
 from mmhrnet.seg import (CocoPersonSegDataset, LoadSegAnnotations, SwapLabelsSegTTAModel,
                          SyntheticPartsDataset, SyntheticPersonSegDataset, convert_official_seg,
                          rasterize_person_masks)

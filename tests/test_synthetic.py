@@ -12,10 +12,10 @@ import pytest
 from xtcocotools import mask as mask_utils
 from xtcocotools.coco import COCO
 
-from mmhrnet.datasets import (COCO_KEYPOINTS, COCO_SKELETON, KEYPOINT_PARTS, PART_CLASSES,
+from mmhrnet.synthetic import (COCO_KEYPOINTS, COCO_SKELETON, KEYPOINT_PARTS, PART_CLASSES,
                               PART_PALETTE, generate_synthetic_people, mask_to_polygons,
                               render_image)
-from mmhrnet.datasets import synthetic_people
+from mmhrnet.synthetic import render as synthetic_render
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = (160, 128)  # H != W catches swapped axes
@@ -208,7 +208,7 @@ def test_detections(dataset):
 @pytest.mark.parametrize('min_area', [64, 600])
 def test_render_image_in_memory(monkeypatch, min_area):
     # A large minimum area at this size drops people often, exercising the re-rendering.
-    monkeypatch.setattr(synthetic_people, 'MIN_VISIBLE_AREA', min_area)
+    monkeypatch.setattr(synthetic_render, 'MIN_VISIBLE_AREA', min_area)
     rng = np.random.default_rng(0)
     for _ in range(6):
         img, persons, part = render_image(rng, (96, 80))

@@ -17,7 +17,7 @@ import tempfile
 from mmengine.runner import Runner
 
 from mmhrnet.engine import build_runner_cfg, load_checkpoint_strict, parse_runner_args
-from mmhrnet.engine.runner import retarget_dataset
+from mmhrnet.engine import retarget_dataset
 from mmhrnet.evaluation import package_submission, submission_filename
 
 

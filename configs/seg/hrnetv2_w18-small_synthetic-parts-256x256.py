@@ -21,7 +21,7 @@ _base_ = [
     '../_base_/models/hrnetv2_seg.py',
 ]
 num_classes = 11
-flip_pairs = [(3, 4), (5, 6), (7, 8), (9, 10)]  # PART_FLIP_PAIRS of synthetic_people.py
+flip_pairs = [(3, 4), (5, 6), (7, 8), (9, 10)]  # PART_FLIP_PAIRS of mmhrnet/synthetic/meta.py
 # Train on 128x128 crops of the 256x256 images (4x cheaper on a CPU than whole images, at full
 # resolution: thin limbs survive the head's 1/4 output); test on whole images.
 crop_size = (128, 128)

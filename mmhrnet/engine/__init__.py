@@ -1,9 +1,10 @@
+from .cli import (build_runner_cfg, cpu_has_amx, enable_amp, load_checkpoint_strict,
+                  overfit_schedule, parse_runner_args, retarget_dataset, set_show_dir)
 from .hooks import ChannelsLastHook
 from .optim_wrapper import AutocastOptimWrapper
-from .runner import (build_runner_cfg, enable_amp, load_checkpoint_strict, parse_runner_args,
-                     set_show_dir)
 
 __all__ = [
-    'AutocastOptimWrapper', 'ChannelsLastHook', 'build_runner_cfg', 'enable_amp',
-    'load_checkpoint_strict', 'parse_runner_args', 'set_show_dir'
+    'AutocastOptimWrapper', 'ChannelsLastHook', 'build_runner_cfg', 'cpu_has_amx', 'enable_amp',
+    'load_checkpoint_strict', 'overfit_schedule', 'parse_runner_args', 'retarget_dataset',
+    'set_show_dir'
 ]

@@ -8,7 +8,7 @@ import os.path as osp
 from mmengine.fileio import load
 from mmseg.datasets import BaseSegDataset
 
-from mmhrnet.datasets.synthetic_people import PART_CLASSES, PART_FLIP_PAIRS, PART_PALETTE
+from mmhrnet.synthetic import PART_CLASSES, PART_FLIP_PAIRS, PART_PALETTE
 from mmhrnet.registry import DATASETS
 
 PERSON_CLASSES = ('background', 'person')
@@ -19,7 +19,7 @@ PARTS_TO_PERSON = {i: 1 for i in range(1, len(PART_CLASSES))}
 
 @DATASETS.register_module()
 class SyntheticPartsDataset(BaseSegDataset):
-    """Human parsing on the synthetic people (``mmhrnet.datasets.synthetic_people``): 11
+    """Human parsing on the synthetic people (``mmhrnet.synthetic``): 11
     classes, background, head, torso and left / right upper / lower arms and legs.
 
     Layout: ``<root>/{train,val}/*.jpg`` and ``<root>/parts/{train,val}/*.png``; use

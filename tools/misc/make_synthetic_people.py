@@ -6,13 +6,13 @@
 
 Running it again with the same arguments reuses the folder; different arguments on an existing
 folder stop with an error unless ``--overwrite`` is given. See
-``mmhrnet/datasets/synthetic_people.py`` for the layout and conventions.
+``mmhrnet/synthetic/generate.py`` for the layout and conventions.
 """
 import argparse
 import os
 import os.path as osp
 
-from mmhrnet.datasets.synthetic_people import generate_synthetic_people
+from mmhrnet.synthetic import generate_synthetic_people
 
 
 def parse_args():

@@ -15,7 +15,7 @@ import os.path as osp
 from mmengine.runner import Runner
 
 from mmhrnet.engine import build_runner_cfg, parse_runner_args
-from mmhrnet.engine.runner import overfit_schedule, retarget_dataset
+from mmhrnet.engine import overfit_schedule, retarget_dataset
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 COCO_TINY = osp.join(ROOT, '..', 'shared', 'data', 'coco_tiny')

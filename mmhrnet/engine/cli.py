@@ -1,4 +1,5 @@
-"""What ``tools/train.py`` and ``tools/test.py`` share: config loading and CLI overrides."""
+"""Command-line helpers that `tools/` share: config loading, CLI overrides, checkpoint loading,
+dataset retargeting and the overfit schedule."""
 import os
 import os.path as osp
 import warnings
