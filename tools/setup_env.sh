@@ -55,7 +55,7 @@ if ! "$py" -c 'import mmcv.ops' 2>/dev/null; then
 fi
 
 log "installing the OpenMMLab packages and their run-time dependencies"
-"${pip[@]}" -r requirements/runtime.txt -r requirements/tests.txt mmcv
+"${pip[@]}" -r requirements/runtime.txt -r requirements/deploy.txt -r requirements/tests.txt mmcv
 "${pip[@]}" --no-deps mmpose
 "${pip[@]}" --no-deps --no-build-isolation -e .
 "$py" -c 'import mmcv.ops, mmengine, mmpose, mmseg, mmdet, mmhrnet' \
