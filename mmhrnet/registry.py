@@ -21,6 +21,8 @@ from mmengine.registry import DefaultScope, Registry
 
 # Default scope -> the subpackage holding mmhrnet's modules for that upstream package.
 TASK_PACKAGES = {'mmpose': 'mmhrnet.pose', 'mmseg': 'mmhrnet.seg', 'mmdet': 'mmhrnet.det'}
+# Rooms built on several task packages: imported after the task packages, on a miss only.
+LATE_PACKAGES = ('mmhrnet.multitask', )
 
 
 class TaskRegistry(Registry):
@@ -35,7 +37,8 @@ class TaskRegistry(Registry):
         obj = super().get(key)
         scope = DefaultScope.get_current_instance()
         first = TASK_PACKAGES.get(scope.scope_name) if scope is not None else None
-        for package in sorted(TASK_PACKAGES.values(), key=lambda p: p != first):
+        packages = sorted(TASK_PACKAGES.values(), key=lambda p: p != first) + list(LATE_PACKAGES)
+        for package in packages:
             if obj is not None:
                 break
             import_module(package)

@@ -1,0 +1,1 @@
+"""One HRNet pass for pose, human parsing and person detection / instance masks."""
