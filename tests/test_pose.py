@@ -251,7 +251,7 @@ def test_amp_on_cpu_is_bf16_autocast():
 def test_amp_warns_without_amx(monkeypatch, amx):
     import warnings
 
-    from mmhrnet.engine import cli as runner
+    from mmhrnet.engine import precision as runner
     monkeypatch.setattr(runner, 'cpu_has_amx', lambda: amx)
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     cfg = Config(dict(optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-3))))

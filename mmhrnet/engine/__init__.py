@@ -1,7 +1,8 @@
-from .cli import (build_runner_cfg, cpu_has_amx, enable_amp, load_checkpoint_strict,
-                  overfit_schedule, parse_runner_args, retarget_dataset, set_show_dir)
+from .cli import (build_runner_cfg, load_checkpoint_strict, overfit_schedule, parse_runner_args,
+                  retarget_dataset, set_show_dir)
 from .hooks import ChannelsLastHook
 from .optim_wrapper import AutocastOptimWrapper
+from .precision import cpu_has_amx, enable_amp
 
 __all__ = [
     'AutocastOptimWrapper', 'ChannelsLastHook', 'build_runner_cfg', 'cpu_has_amx', 'enable_amp',

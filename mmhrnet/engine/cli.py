@@ -2,9 +2,7 @@
 dataset retargeting and the overfit schedule."""
 import os
 import os.path as osp
-import warnings
 
-import torch
 from mmengine.config import Config
 
 
@@ -44,38 +42,6 @@ def build_runner_cfg(args):
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
     return cfg
-
-
-def cpu_has_amx():
-    """Whether this CPU has AMX bf16 tiles (``amx_bf16`` in /proc/cpuinfo); None where unknown."""
-    try:
-        with open('/proc/cpuinfo') as f:
-            flags = set(next(line for line in f if line.startswith('flags')).split())
-    except (OSError, StopIteration):
-        return None
-    return 'amx_bf16' in flags
-
-
-def enable_amp(cfg):
-    """Mixed precision: mmengine's fp16 ``AmpOptimWrapper`` on a GPU, bf16 autocast on a CPU.
-
-    bf16 pays off on CPUs with AMX (about 3x for oneDNN convolutions). Without AMX it does not:
-    with AVX512-BF16 alone a synthetic pose training step took 0.99-1.11x its fp32 time, with
-    AVX2 (bf16 emulated) about 7x; so there this warns.
-    """
-    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-    if wrapper not in ('OptimWrapper', 'AmpOptimWrapper', 'mmhrnet.AutocastOptimWrapper'):
-        raise ValueError(f'--amp cannot change the custom optim_wrapper type {wrapper!r}')
-    if torch.cuda.is_available():
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    else:
-        cfg.optim_wrapper.type = 'mmhrnet.AutocastOptimWrapper'
-        cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
-        if cfg.optim_wrapper.dtype == 'bfloat16' and cpu_has_amx() is False:
-            warnings.warn('--amp: this CPU has no AMX, so bf16 autocast is no faster than '
-                          'fp32 here (HRNet training steps: 0.99-1.11x the fp32 time with '
-                          'AVX512-BF16 alone, about 7x with AVX2 only)')
 
 
 def load_checkpoint_strict(model, filename):
