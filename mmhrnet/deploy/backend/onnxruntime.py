@@ -1,0 +1,66 @@
+"""ONNX Runtime (CPU): fp32, and int8 by ONNX Runtime's static post-training quantisation.
+
+ONNX Runtime's CPU kernels have no bf16 convolutions, so bf16 is refused here (OpenVINO runs
+bf16 where the CPU has the units).
+"""
+import os
+import os.path as osp
+
+import numpy as np
+
+from mmhrnet.engine.precision import cpu_flags
+
+
+def _check(precision):
+    if precision == 'bf16':
+        raise ValueError('onnxruntime has no bf16 CPU kernels; export with '
+                         '--backend openvino --precision bf16 instead')
+
+
+def convert(onnx_file, out_dir, precision, calib_inputs=None):
+    """The model file (relative to ``out_dir``) for ``precision``; int8 quantises the ONNX
+    model statically (QDQ, per-channel int8 weights, uint8 activations) on ``calib_inputs``."""
+    _check(precision)
+    if precision == 'fp32':
+        return osp.basename(onnx_file)
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                          quantize_static)
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+    if not calib_inputs:
+        raise ValueError('int8 quantisation needs calibration inputs (--calib N, N > 0)')
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.items = iter(calib_inputs)
+
+        def get_next(self):
+            item = next(self.items, None)
+            return None if item is None else {'inputs': item}
+
+    prepared = osp.join(out_dir, 'model_ort_prep.onnx')
+    quant_pre_process(onnx_file, prepared, skip_symbolic_shape=True)
+    name = 'model_ort_int8.onnx'
+    # Without VNNI, 8-bit products can saturate: ONNX Runtime's guidance is 7-bit weights.
+    vnni = bool({'avx512_vnni', 'avx_vnni', 'amx_int8'} & (cpu_flags() or set()))
+    quantize_static(prepared, osp.join(out_dir, name), Reader(), quant_format=QuantFormat.QDQ,
+                    per_channel=True, reduce_range=not vnni, activation_type=QuantType.QUInt8,
+                    weight_type=QuantType.QInt8)
+    os.remove(prepared)
+    return name
+
+
+class Session:
+    """An ONNX Runtime CPU session of one model file, ``threads`` intra-op threads."""
+
+    def __init__(self, path, precision='fp32', threads=None):
+        import onnxruntime as ort
+        _check(precision)
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(path, opts, providers=['CPUExecutionProvider'])
+        self.input_name = self.session.get_inputs()[0].name
+
+    def __call__(self, inputs):
+        return self.session.run(None, {self.input_name: np.ascontiguousarray(inputs, np.float32)})

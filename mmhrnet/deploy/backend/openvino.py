@@ -1,0 +1,56 @@
+"""OpenVINO (CPU): fp32 and bf16 as inference-precision hints of one fp32 IR, int8 by NNCF
+post-training quantisation."""
+import os.path as osp
+
+import numpy as np
+
+# OpenVINO's CPU plugin picks bf16 by itself on CPUs with AMX or AVX512-BF16: fp32 and int8
+# (the layers NNCF leaves in float) are asked for f32 explicitly so that they stay exact.
+HINTS = {'fp32': 'f32', 'bf16': 'bf16', 'int8': 'f32'}
+
+
+def cpu_capabilities():
+    import openvino as ov
+    return set(ov.Core().get_property('CPU', 'OPTIMIZATION_CAPABILITIES'))
+
+
+def _check(precision):
+    if precision == 'bf16' and 'BF16' not in cpu_capabilities():
+        raise ValueError('this CPU has no bf16 units (OpenVINO reports '
+                         f'{sorted(cpu_capabilities())}): use --precision fp32 or int8')
+
+
+def convert(onnx_file, out_dir, precision, calib_inputs=None):
+    """The IR file (relative to ``out_dir``) for ``precision``: one fp32 IR for fp32 and bf16
+    (a run-time hint), a quantised one for int8 (NNCF, calibrated on ``calib_inputs``)."""
+    import openvino as ov
+    _check(precision)
+    model = ov.convert_model(onnx_file)
+    if precision != 'int8':
+        name = 'model_ov.xml'
+    else:
+        import nncf
+        if not calib_inputs:
+            raise ValueError('int8 quantisation needs calibration inputs (--calib N, N > 0)')
+        model = nncf.quantize(model, nncf.Dataset(calib_inputs), subset_size=len(calib_inputs),
+                              preset=nncf.QuantizationPreset.PERFORMANCE)
+        name = 'model_ov_int8.xml'
+    ov.save_model(model, osp.join(out_dir, name), compress_to_fp16=False)  # fp32 weights
+    return name
+
+
+class Session:
+    """A model compiled for OpenVINO's CPU plugin at ``precision``, ``threads`` threads."""
+
+    def __init__(self, path, precision='fp32', threads=None):
+        import openvino as ov
+        _check(precision)
+        config = {'INFERENCE_PRECISION_HINT': HINTS[precision], 'PERFORMANCE_HINT': 'LATENCY'}
+        if threads:
+            config['INFERENCE_NUM_THREADS'] = threads
+        self.compiled = ov.Core().compile_model(path, 'CPU', config)
+        self.request = self.compiled.create_infer_request()
+
+    def __call__(self, inputs):
+        result = self.request.infer([np.ascontiguousarray(inputs, np.float32)])
+        return [np.array(result[out]) for out in self.compiled.outputs]

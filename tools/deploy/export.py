@@ -1,0 +1,51 @@
+"""Export a model to ONNX and convert it for ONNX Runtime or OpenVINO at fp32, bf16 or int8.
+
+    python tools/deploy/export.py CONFIG CHECKPOINT --out DIR [--shape H W] [--dynamic-batch]
+        [--dynamic-shape] [--backend onnxruntime|openvino] [--precision fp32|bf16|int8]
+        [--calib N] [--cfg-options key=value ...]
+
+Pose exports backbone + head (heatmaps), seg backbone + decode head (logits), det backbone +
+neck (the pyramid; RPN and RoI heads run in torch). DIR then holds the model files,
+``config.py`` and ``deploy.json``; ``mmhrnet.deploy.load_backend_model(DIR, backend)`` runs it.
+int8 is calibrated on N images of the config's training set. ONNX Runtime's fp32 output is
+checked against torch (1e-4 relative) before anything is written.
+"""
+import argparse
+
+from mmengine.config import DictAction
+
+from mmhrnet.deploy import export_model
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Export a model for a CPU backend')
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('--out', required=True, help='export folder')
+    parser.add_argument('--shape', nargs=2, type=int, metavar=('H', 'W'),
+                        help='input size (default: the test crop for pose; seg / det: dynamic)')
+    parser.add_argument('--dynamic-batch', action='store_true', help='dynamic batch axis')
+    parser.add_argument('--dynamic-shape', action='store_true', default=None,
+                        help='dynamic H and W even with --shape')
+    parser.add_argument('--backend', choices=['onnxruntime', 'openvino'], default='onnxruntime')
+    parser.add_argument('--precision', choices=['fp32', 'bf16', 'int8'], default='fp32')
+    parser.add_argument('--calib', type=int, default=32, help='int8: training images to '
+                        'calibrate on')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    meta = export_model(args.config, args.checkpoint, args.out, shape=args.shape,
+                        dynamic_batch=args.dynamic_batch, dynamic_shape=args.dynamic_shape,
+                        backend=args.backend, precision=args.precision, calib=args.calib,
+                        cfg_options=args.cfg_options)
+    entry = meta['models'][args.backend][args.precision]
+    print(f'{args.out}: {meta["task"]} {args.backend} {args.precision} -> {entry["file"]} '
+          f'(max relative difference from torch fp32: {entry["max_rel_diff"]:.2e})')
+
+
+if __name__ == '__main__':
+    main()
