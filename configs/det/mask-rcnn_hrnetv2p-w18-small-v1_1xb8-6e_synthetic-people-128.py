@@ -95,4 +95,7 @@ param_scheduler = [
 auto_scale_lr = dict(enable=False)
 default_hooks = dict(
     logger=dict(interval=25),
-    checkpoint=dict(interval=3, save_best='coco/bbox_mAP', rule='greater', max_keep_ckpts=1))
+    # Atomic saves (a kill never loses a checkpoint), plus one every 200 steps to resume from.
+    checkpoint=dict(type='mmhrnet.SafeCheckpointHook', interval=3, iter_interval=200,
+                    save_best='coco/bbox_mAP', rule='greater', max_keep_ckpts=1))
+custom_hooks = [dict(type='mmhrnet.ExactResumeHook')]  # --resume continues the random streams

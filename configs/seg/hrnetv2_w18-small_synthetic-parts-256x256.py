@@ -98,8 +98,10 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters // 3,
+    # Atomic saves: a kill never loses a checkpoint.
+    checkpoint=dict(type='mmhrnet.SafeCheckpointHook', by_epoch=False, interval=max_iters // 3,
                     save_best='mIoU', max_keep_ckpts=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
-custom_hooks = [dict(type='mmhrnet.ChannelsLastHook')]  # NHWC: faster oneDNN convolutions
+# NHWC: faster oneDNN convolutions; ExactResumeHook: --resume continues the random streams.
+custom_hooks = [dict(type='mmhrnet.ChannelsLastHook'), dict(type='mmhrnet.ExactResumeHook')]

@@ -1,11 +1,14 @@
 from .cli import (build_runner_cfg, load_checkpoint_strict, overfit_schedule, parse_runner_args,
                   retarget_dataset, set_show_dir)
+from .checkpoint_hook import SafeCheckpointHook
 from .hooks import ChannelsLastHook
 from .optim_wrapper import AutocastOptimWrapper
 from .precision import cpu_has_amx, enable_amp
+from .resume import ExactResumeHook, find_resume_checkpoint, resolve_resume
 
 __all__ = [
-    'AutocastOptimWrapper', 'ChannelsLastHook', 'build_runner_cfg', 'cpu_has_amx', 'enable_amp',
+    'AutocastOptimWrapper', 'ChannelsLastHook', 'ExactResumeHook', 'SafeCheckpointHook',
+    'find_resume_checkpoint', 'resolve_resume', 'build_runner_cfg', 'cpu_has_amx', 'enable_amp',
     'load_checkpoint_strict', 'overfit_schedule', 'parse_runner_args', 'retarget_dataset',
     'set_show_dir'
 ]

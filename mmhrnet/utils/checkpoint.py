@@ -31,3 +31,30 @@ def allow_mmengine_checkpoints():
         np.ndarray, np.dtype, multiarray._reconstruct, multiarray.scalar, *dtype_classes,
         HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'),
     ])
+
+
+def atomic_write(path, data):
+    """Write ``data`` (bytes or str) to ``path`` so that ``path`` is always either its old
+    content or the complete new one: a temporary file in the same folder, fsynced, renamed over
+    ``path``, then the folder fsynced so the rename itself survives a power cut."""
+    import os
+    import tempfile
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(path) + '.',
+                               suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
