@@ -9,10 +9,16 @@ bash "$root/tools/setup_env.sh"
 cd "$root"
 py=.venv/bin/python
 config=configs/pose/td-hm_hrnet-w18-small-v1_1xb16-10e_synthetic-people-192x144.py
-work=work_dirs/quickstart
+# Every run gets a new numbered folder (earlier runs are kept); `latest` links to the newest.
+runs=work_dirs/quickstart
+mkdir -p "$runs"
+n=1
+while [[ -e "$runs/run_$n" ]]; do n=$((n + 1)); done
+work="$runs/run_$n"
+mkdir "$work"
+ln -sfn "run_$n" "$runs/latest"
 
 $py tools/misc/make_synthetic_people.py --out data/synthetic_people
-rm -rf "$work"
 $py tools/train.py "$config" --work-dir "$work" "$@"
 ckpt=$(ls "$work"/best_coco_AP_epoch_*.pth | tail -n 1)
 $py tools/test.py "$config" "$ckpt" --work-dir "$work/test" --show-dir vis --interval 25 \

@@ -7,6 +7,8 @@ The checkpoint is loaded strictly: a checkpoint of another model (e.g. a head wi
 number of keypoints or classes) is an error naming the file and the keys, not a warning.
 """
 import argparse
+import os
+import sys
 
 from mmengine.runner import Runner
 
@@ -29,6 +31,8 @@ def parse_args():
 
 def main():
     args = parse_args()
+    if not os.path.isfile(args.checkpoint):  # before the Runner makes a work-dir folder
+        sys.exit(f'error: checkpoint not found: {args.checkpoint}')
     cfg = build_runner_cfg(args)
     cfg.load_from = None  # loaded strictly below instead of Runner's lenient load
     if args.show_dir:

@@ -1,0 +1,250 @@
+"""Reliability of training runs: exact resume after SIGKILL, checkpoints that survive a kill
+during their save, the fallback to the newest loadable checkpoint and ``--resume`` semantics."""
+import os
+import os.path as osp
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+import torch
+
+import mmhrnet  # noqa: F401 (the weights_only allow-list)
+from mmhrnet.engine import find_resume_checkpoint, resolve_resume
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+POSE = osp.join(ROOT, 'configs/pose/td-hm_hrnet-w18-small-v1_1xb16-10e_synthetic-people-192x144.py')
+ENV = dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
+
+# A toy mmengine run that saves a checkpoint every iteration through the hook under test. With
+# SLOW_SAVE=N the N-th save stalls inside its write (after the temporary file is written, before
+# the rename; for upstream's hook, after half the bytes) and says so in a marker file.
+TOY_RUN = textwrap.dedent('''
+    import os, sys, time
+    import torch, torch.nn as nn
+    from mmengine.model import BaseModel
+    from mmengine.runner import Runner
+    import mmhrnet.engine  # noqa: F401 (registers the hooks)
+    from mmhrnet.engine import checkpoint_hook
+
+    work_dir, hook, best, slow = sys.argv[1], sys.argv[2], sys.argv[3] == 'best', int(sys.argv[4])
+    marker = os.path.join(work_dir, '..', 'inside_save')
+    saves = [0]
+
+    def stall():
+        open(marker, 'w').close()
+        time.sleep(60)
+
+    real_atomic = checkpoint_hook.atomic_write
+    def atomic(path, data):
+        saves[0] += path.endswith('.pth')
+        if saves[0] == slow and path.endswith('.pth'):  # written and fsynced, not renamed yet
+            real_fsync = os.fsync
+            def fsync(fd):
+                real_fsync(fd)
+                stall()
+            os.fsync = fsync
+        real_atomic(path, data)
+    checkpoint_hook.atomic_write = atomic
+
+    from mmengine.fileio import LocalBackend
+    real_put = LocalBackend.put
+    def put(self, obj, filepath):
+        saves[0] += 1
+        if saves[0] == slow:
+            with open(filepath, 'wb') as f:
+                f.write(obj[:len(obj) // 2])
+            stall()
+        real_put(self, obj, filepath)
+    LocalBackend.put = put
+
+    class Toy(BaseModel):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(256, 256)
+        def forward(self, x, mode='loss'):
+            return dict(loss=self.fc(x).square().mean())
+
+    class Data(torch.utils.data.Dataset):
+        def __len__(self):
+            return 4
+        def __getitem__(self, i):
+            return dict(x=torch.full((256, ), float(i)))
+
+    from mmengine.evaluator import BaseMetric
+    class Score(BaseMetric):  # better at every validation: a new best checkpoint each time
+        calls = 0
+        def process(self, data_batch, data_samples):
+            self.results.append(1)
+        def compute_metrics(self, results):
+            Score.calls += 1
+            return dict(score=float(Score.calls))
+
+    class ValToy(Toy):
+        def forward(self, x, mode='loss'):
+            if mode == 'loss':
+                return super().forward(x)
+            return [dict()] * len(x)
+
+    loader = dict(dataset=Data(), batch_size=2, sampler=dict(type='DefaultSampler'),
+                  collate_fn=dict(type='default_collate'))
+    ckpt = dict(type=hook, interval=1, by_epoch=False, max_keep_ckpts=1)
+    if best:
+        ckpt.update(save_best='score', rule='greater')
+    Runner(model=ValToy(), work_dir=work_dir, train_dataloader=loader,
+           val_dataloader=loader if best else None, val_evaluator=[Score()] if best else None,
+           val_cfg=dict() if best else None,
+           optim_wrapper=dict(optimizer=dict(type='SGD', lr=1e-3)),
+           train_cfg=dict(by_epoch=False, max_iters=10 ** 6, val_interval=1),
+           default_hooks=dict(checkpoint=ckpt, logger=dict(type='LoggerHook', interval=100)),
+           ).train()
+''')
+
+
+def _train(work_dir, *args):
+    return [sys.executable, osp.join(ROOT, 'tools/train.py'), POSE, '--work-dir', str(work_dir),
+            *args]
+
+
+# 12 person crops in batches of 4: 3 steps per epoch, 3 epochs, a checkpoint every 2 steps and
+# every epoch, validation after epochs 2 and 3 (its random draws must not shift training's).
+TINY = ['randomness.seed=0', 'randomness.deterministic=True', 'train_cfg.max_epochs=3',
+        'train_cfg.val_interval=2', 'train_dataloader.batch_size=4',
+        'train_dataloader.dataset.indices=12', 'val_dataloader.batch_size=4',
+        'default_hooks.checkpoint.iter_interval=2', 'default_hooks.checkpoint.interval=1',
+        'default_hooks.logger.interval=1', 'param_scheduler.0.end=4']
+
+
+@pytest.fixture(scope='module')
+def people(tmp_path_factory):
+    from mmhrnet.synthetic import generate_synthetic_people
+    root = tmp_path_factory.mktemp('people')
+    generate_synthetic_people(str(root / 'data' / 'synthetic_people'), 16, 4, (64, 64))
+    return root
+
+
+def _state(path):
+    return torch.load(path, map_location='cpu', weights_only=True)['state_dict']
+
+
+def test_sigkill_mid_epoch_then_resume_gives_the_uninterrupted_weights(people):
+    ref = subprocess.Popen(_train('ref', '--cfg-options', *TINY), cwd=people,
+                           env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run = subprocess.Popen(_train('run', '--cfg-options', *TINY), cwd=people,
+                           env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not (people / 'run' / 'iter_4.pth').exists():  # epoch 2, one step in
+        assert run.poll() is None and time.time() < deadline, 'run ended before the kill'
+        time.sleep(0.05)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    resumed = subprocess.run(_train('run', '--resume', '--cfg-options', *TINY, cwd=people),
+                             cwd=people, env=ENV, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    line = next(ln for ln in resumed.stdout.splitlines() if ln.startswith('resuming from'))
+    assert 'at epoch 1, iteration' in line  # mid-epoch 2 (0-based 1), not its start
+    assert ref.wait(timeout=300) == 0
+    a, b = _state(people / 'ref' / 'epoch_3.pth'), _state(people / 'run' / 'epoch_3.pth')
+    assert a.keys() == b.keys()
+    diff = max((a[k].double() - b[k].double()).abs().max().item() for k in a)
+    assert diff == 0.0, f'resumed weights differ from the uninterrupted run by {diff}'
+
+
+def _kill_inside_save(tmp_path, hook, best, slow):
+    work = tmp_path / 'work'
+    script = tmp_path / 'toy_run.py'
+    script.write_text(TOY_RUN)
+    proc = subprocess.Popen([sys.executable, str(script), str(work), hook,
+                             'best' if best else 'plain', str(slow)],
+                            env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while not (tmp_path / 'inside_save').exists():
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read().decode()[-3000:])
+        assert time.time() < deadline
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return str(work)
+
+
+# Saves of a run with max_keep_ckpts=1: iter_1, iter_2, ... With save_best, mmengine saves
+# iter_N, best_score_iter_N, then iter_N again (with the new best recorded): the 5th save is
+# iteration 2's best, written while iteration 1's best is still the only best.
+@pytest.mark.parametrize('best,slow,last', [(False, 2, 'iter_1.pth'), (True, 5, 'iter_2.pth')],
+                         ids=['regular', 'best'])
+def test_a_kill_inside_a_save_leaves_a_resumable_checkpoint(tmp_path, best, slow, last):
+    work = _kill_inside_save(tmp_path, 'mmhrnet.SafeCheckpointHook', best, slow)
+    with open(osp.join(work, 'last_checkpoint')) as f:
+        named = f.read().strip()
+    path, meta, skipped = find_resume_checkpoint(work)
+    assert path == named == osp.join(work, last) and not skipped
+    if best:  # the previous best is kept until the new one is complete
+        from mmhrnet.engine.resume import inspect_checkpoint
+        assert inspect_checkpoint(osp.join(work, 'best_score_iter_1.pth'))[1] is None
+
+
+def test_upstream_hook_killed_inside_a_save_loses_the_run(tmp_path):
+    # What SafeCheckpointHook prevents: mmengine's hook has already deleted iter_1.pth and is
+    # writing iter_2.pth in place.
+    work = _kill_inside_save(tmp_path, 'CheckpointHook', False, slow=2)
+    path, _, skipped = find_resume_checkpoint(work)
+    assert path is None
+    assert [(osp.basename(p), why.split(' ')[0]) for p, why in skipped] == [
+        ('iter_1.pth', 'missing'), ('iter_2.pth', 'unreadable')]
+
+
+def _toy_checkpoints(work_dir, n):
+    """n epochs of a toy run with a checkpoint after each."""
+    from test_checkpoint import ToyData, ToyModel
+    from mmengine.runner import Runner
+    Runner(model=ToyModel(), work_dir=str(work_dir),
+           train_dataloader=dict(dataset=ToyData(), batch_size=2,
+                                 sampler=dict(type='DefaultSampler'),
+                                 collate_fn=dict(type='default_collate')),
+           optim_wrapper=dict(optimizer=dict(type='SGD', lr=1e-3)),
+           train_cfg=dict(by_epoch=True, max_epochs=n),
+           default_hooks=dict(checkpoint=dict(type='mmhrnet.SafeCheckpointHook', interval=1)),
+           custom_hooks=[dict(type='mmhrnet.ExactResumeHook')]).train()
+    return [osp.join(work_dir, f'epoch_{i}.pth') for i in range(1, n + 1)]
+
+
+def test_resume_falls_back_to_the_newest_loadable_checkpoint(tmp_path, capsys):
+    from mmengine.config import Config
+    paths = _toy_checkpoints(tmp_path, 3)
+    with open(paths[2], 'r+b') as f:  # truncated newest
+        f.truncate(os.path.getsize(paths[2]) // 3)
+    os.remove(paths[1])  # and the one before it deleted
+    cfg = Config(dict(work_dir=str(tmp_path)))
+    capsys.readouterr()
+    line = resolve_resume(cfg, 'latest')
+    warned = [ln for ln in capsys.readouterr().out.splitlines() if 'falling back' in ln]
+    assert line.startswith(f'resuming from {paths[0]} at epoch 1, iteration 4')
+    assert cfg.resume and cfg.load_from == paths[0]
+    assert len(warned) == 1 and paths[2] in warned[0] and paths[0] in warned[0]
+    assert 'unreadable' in warned[0]
+    with open(paths[0], 'wb') as f:  # nothing left to load: a clear error, or a fresh start
+        f.write(b'not a checkpoint')
+    with pytest.raises(FileNotFoundError, match='nothing to resume in .*use --resume auto'):
+        resolve_resume(cfg, 'latest')
+    assert 'starting a fresh run' in resolve_resume(cfg, 'auto') and not cfg.resume
+    with pytest.raises(ValueError, match=f'checkpoint {paths[0]} is unreadable'):
+        resolve_resume(cfg, paths[0])
+
+
+def test_resume_with_nothing_to_resume_exits_nonzero_and_test_checks_its_checkpoint(tmp_path):
+    work = tmp_path / 'empty'
+    proc = subprocess.run(_train(work, '--resume'), cwd=tmp_path, env=ENV,
+                          capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert proc.stderr.strip().splitlines()[-1].startswith(f'error: --resume: nothing to '
+                                                           f'resume in {work}')
+    proc = subprocess.run([sys.executable, osp.join(ROOT, 'tools/test.py'), POSE,
+                           str(tmp_path / 'missing.pth'), '--work-dir', str(work)],
+                          cwd=tmp_path, env=ENV, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f'error: checkpoint not found: {tmp_path / "missing.pth"}')
+    assert not work.exists()  # nothing left behind
