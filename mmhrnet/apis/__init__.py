@@ -1,0 +1,20 @@
+"""Inference for users: pose, detection and segmentation on images, folders, videos, webcams.
+
+    >>> from mmhrnet.apis import HRNetInferencer
+    >>> inferencer = HRNetInferencer(pose=(POSE_CONFIG, POSE_CKPT), det=(DET_CONFIG, DET_CKPT))
+    >>> for result in inferencer('video.mp4', every=2):
+    ...     result['persons']   # boxes, keypoints, masks, track ids of one frame
+
+``tools/infer.py`` is the command line of :func:`infer_to_dir`.
+"""
+from .inferencer import HRNetInferencer
+from .models import BACKENDS, ModelLoadError, load_config, load_task_model
+from .outputs import ResultWriter, infer_to_dir, to_coco_results
+from .sources import Frame, InferenceInputError, iter_frames
+from .tracking import KeypointSmoother, OneEuroFilter, PoseTracker
+
+__all__ = [
+    'HRNetInferencer', 'BACKENDS', 'ModelLoadError', 'load_config', 'load_task_model',
+    'ResultWriter', 'infer_to_dir', 'to_coco_results', 'Frame', 'InferenceInputError',
+    'iter_frames', 'KeypointSmoother', 'OneEuroFilter', 'PoseTracker'
+]

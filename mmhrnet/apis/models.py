@@ -1,0 +1,238 @@
+"""Builds the pose, detection and segmentation models of the inferencer, torch or exported.
+
+torch models come from the upstream initialisers (mmpose ``init_model``, mmdet
+``init_detector``, mmseg ``init_model``), which load checkpoints leniently: a checkpoint of
+another model would leave random weights with a warning. Here the checkpoint is compared with
+the model first and a mismatch is one error naming both files. Exported models come from
+``mmhrnet.deploy.load_backend_model`` (onnxruntime / OpenVINO), which returns an object with
+the same ``cfg`` and ``test_step`` as the torch model, so the upstream inference functions
+run either.
+"""
+import os
+import os.path as osp
+from typing import Optional, Tuple, Union
+
+import torch
+from mmengine.config import Config
+
+TASKS = ('pose', 'det', 'seg')
+TASK_NAMES = {'pose': 'pose', 'det': 'detection', 'seg': 'segmentation'}
+SCOPE_TASKS = {'mmpose': 'pose', 'mmdet': 'det', 'mmseg': 'seg'}
+BACKENDS = ('torch', 'onnxruntime', 'openvino')
+# Test pipelines of dataset configs load annotations; an image of a user has none.
+_ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadSegAnnotations', 'LoadPanopticAnnotations')
+_MAX_LISTED_KEYS = 3
+
+
+class ModelLoadError(ValueError):
+    """A config or checkpoint that does not give the requested model; the message names it."""
+
+
+def load_config(config: Union[str, Config], task: str) -> Config:
+    """Reads a config and checks that it is one of ``task`` (``'pose'``, ``'det'``, ``'seg'``).
+
+    The task is the config's ``default_scope`` (mmpose / mmdet / mmseg); a pose config must
+    also be top-down (the inferencer gives it person boxes).
+    """
+    name = TASK_NAMES[task]
+    if isinstance(config, Config):
+        cfg, where = config, f'the given {name} config'
+    else:
+        where = os.fspath(config)
+        if not osp.isfile(where):
+            raise ModelLoadError(f'{name} model: config {where} does not exist')
+        try:
+            cfg = Config.fromfile(where)
+        except Exception as e:  # a config is Python: any error is the file's
+            raise ModelLoadError(f'{name} model: config {where} does not load: '
+                                 f'{type(e).__name__}: {e}') from None
+    scope = cfg.get('default_scope')
+    found = SCOPE_TASKS.get(scope)
+    if 'model' not in cfg or found is None:
+        raise ModelLoadError(f'{name} model: {where} is not an mmpose / mmdet / mmseg model '
+                             f'config (default_scope {scope!r})')
+    if found != task:
+        raise ModelLoadError(
+            f'{name} model: {where} is a {TASK_NAMES[found]} config (default_scope {scope!r}, '
+            f'model {cfg.model.get("type")}); pass it as the {found} model')
+    if task == 'pose' and 'Topdown' not in str(cfg.model.get('type', '')):
+        raise ModelLoadError(f'pose model: {where} is not a top-down pose config (model '
+                             f'{cfg.model.get("type")}); the inferencer runs top-down models')
+    return cfg
+
+
+def _strip_annotation_loaders(pipeline: list) -> list:
+    return [t for t in pipeline if not str(t.get('type', '')).split('.')[-1].startswith(
+        _ANNOTATION_LOADERS)]
+
+
+def _prepare_config(cfg: Config, task: str) -> Config:
+    """The config as the upstream inference functions read it, without annotation loading."""
+    cfg = cfg.copy()
+    loader = cfg.test_dataloader.dataset
+    loader.pipeline = _strip_annotation_loaders(loader.pipeline)
+    if task == 'seg':  # mmseg's inference_model reads the top-level test_pipeline
+        cfg.test_pipeline = _strip_annotation_loaders(cfg.get('test_pipeline', loader.pipeline))
+    if 'init_cfg' in cfg.model.get('backbone', {}):
+        cfg.model.backbone.init_cfg = None  # no pretrained download: the checkpoint is loaded
+    return cfg
+
+
+def local_checkpoint(checkpoint: str) -> str:
+    """A checkpoint file path; a URL is downloaded once into torch's hub cache."""
+    if not checkpoint.startswith(('http://', 'https://')):
+        return checkpoint
+    from torch.hub import download_url_to_file, get_dir
+    path = osp.join(get_dir(), 'checkpoints', osp.basename(checkpoint.split('?')[0]))
+    if not osp.isfile(path):
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        try:
+            download_url_to_file(checkpoint, path)
+        except Exception as e:  # no network, 404, ...: name the URL
+            raise ModelLoadError(f'checkpoint {checkpoint} cannot be downloaded: '
+                                 f'{type(e).__name__}: {e}') from None
+    return path
+
+
+def _read_checkpoint(path: str, name: str) -> dict:
+    if not osp.isfile(path):
+        raise ModelLoadError(f'{name} model: checkpoint {path} does not exist')
+    try:  # mmap: the weights are read again by the loader without a second copy in memory
+        return torch.load(path, map_location='cpu', mmap=True)
+    except RuntimeError:  # legacy (non-zip) checkpoints cannot be memory-mapped
+        pass
+    try:
+        return torch.load(path, map_location='cpu')
+    except Exception as e:
+        raise ModelLoadError(f'{name} model: checkpoint {path} does not load: '
+                             f'{type(e).__name__}: {e}') from None
+
+
+def _check_fit(model: torch.nn.Module, ckpt: dict, path: str, where: str, name: str) -> None:
+    """Raises ModelLoadError when the checkpoint's weights are not those of ``model``."""
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict) or not state:
+        raise ModelLoadError(f'{name} model: checkpoint {path} holds no state dict')
+    state = {k[7:] if k.startswith('module.') else k: v for k, v in state.items()}
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    shapes = [f'{k} {tuple(state[k].shape)} vs {tuple(v.shape)}' for k, v in own.items()
+              if k in state and hasattr(state[k], 'shape') and state[k].shape != v.shape]
+    if missing or unexpected or shapes:
+        problems = [f'{len(lst)} {what} (e.g. {", ".join(lst[:_MAX_LISTED_KEYS])})'
+                    for what, lst in (('missing keys', missing), ('unexpected keys', unexpected),
+                                      ('shape mismatches', shapes)) if lst]
+        raise ModelLoadError(f'{name} model: checkpoint {path} is not a checkpoint of '
+                             f'{where}: {"; ".join(problems)}')
+
+
+def _dataset_meta(ckpt: dict, task: str) -> Optional[dict]:
+    meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
+    dataset_meta = meta.get('dataset_meta') if isinstance(meta, dict) else None
+    if not dataset_meta:
+        return None
+    if task == 'det':  # mmdet 3.x reads lower-case keys (as init_detector does)
+        dataset_meta = {k.lower(): v for k, v in dataset_meta.items()}
+    return dict(dataset_meta)
+
+
+def _config_dataset_meta(cfg: Config) -> Optional[dict]:
+    """The test dataset's metainfo (classes, palette) without loading its annotations."""
+    from mmengine.registry import DATASETS
+    dataset_cfg = cfg.test_dataloader.dataset.copy()
+    dataset_cfg['lazy_init'] = True
+    try:
+        return dict(DATASETS.build(dataset_cfg).metainfo)
+    except Exception:  # a dataset needing files that are absent here: fall back upstream's way
+        return None
+
+
+def _init_torch(task: str, cfg: Config, device: str):
+    if task == 'pose':
+        from mmpose.apis import init_model
+        return init_model(cfg, None, device=device)
+    if task == 'det':
+        from mmdet.apis import init_detector
+        return init_detector(cfg, None, device=device)
+    from mmseg.apis import init_model
+    return init_model(cfg, None, device=device)
+
+
+def load_torch_model(task: str, config, checkpoint: str, device: str = 'cpu'):
+    """Builds a torch model of ``task`` from a config and a checkpoint made for it.
+
+    Returns:
+        The model in eval mode, with ``cfg`` and ``dataset_meta`` set as the upstream
+        initialisers set them.
+
+    Raises:
+        ModelLoadError: A missing or unreadable file, a config of another task, or a
+            checkpoint whose weights are not this config's model.
+    """
+    from mmengine.registry import init_default_scope
+
+    from mmhrnet.engine import load_checkpoint_strict
+    name = TASK_NAMES[task]
+    cfg = _prepare_config(load_config(config, task), task)
+    where = os.fspath(config) if not isinstance(config, Config) else 'the config'
+    if checkpoint is None:
+        raise ModelLoadError(f'{name} model: no checkpoint given for {where}')
+    checkpoint = local_checkpoint(os.fspath(checkpoint))
+    ckpt = _read_checkpoint(checkpoint, name)
+    init_default_scope(cfg.default_scope)
+    model = _init_torch(task, cfg, 'cpu')
+    _check_fit(model, ckpt, checkpoint, where, name)
+    load_checkpoint_strict(model, checkpoint)
+    meta = _dataset_meta(ckpt, task) or (_config_dataset_meta(cfg) if task != 'pose' else None)
+    if meta:
+        if task == 'pose':
+            from mmpose.datasets.datasets.utils import parse_pose_metainfo
+            meta = meta if 'skeleton_links' in meta else parse_pose_metainfo(meta)
+        model.dataset_meta = {**(getattr(model, 'dataset_meta', None) or {}), **meta}
+    return model.to(device).eval()
+
+
+def load_exported_model(task: str, export_dir: str, backend: str, device: str = 'cpu'):
+    """Loads an exported model (``tools/deploy/export.py``) with onnxruntime or OpenVINO."""
+    name = TASK_NAMES[task]
+    try:
+        from mmhrnet.deploy import load_backend_model
+    except ImportError as e:
+        raise ModelLoadError(f'backend {backend!r} needs mmhrnet.deploy, which does not import '
+                             f'here ({e})') from None
+    if not osp.isdir(os.fspath(export_dir)):
+        raise ModelLoadError(f'{name} model: export folder {export_dir} does not exist (make '
+                             f'it with tools/deploy/export.py CONFIG CHECKPOINT --out DIR)')
+    model = load_backend_model(os.fspath(export_dir), backend=backend, device=device)
+    cfg = load_config(model.cfg, task)  # an export of another task fails here, naming it
+    model.cfg = _prepare_config(cfg, task)
+    if getattr(model, 'dataset_meta', None) is None:
+        meta = getattr(model, 'meta', None) or {}
+        model.dataset_meta = meta.get('dataset_meta') or _config_dataset_meta(cfg)
+    return model
+
+
+def load_task_model(task: str, spec, backend: str = 'torch', device: str = 'cpu'):
+    """One model of the inferencer from its spec.
+
+    Args:
+        task: ``'pose'``, ``'det'`` or ``'seg'``.
+        spec: ``(config, checkpoint)`` for torch; for an exported backend, the export folder
+            or ``(config, export_folder)`` (the config then only names the task's config).
+        backend: ``'torch'``, ``'onnxruntime'`` or ``'openvino'``.
+        device: ``'cpu'`` or ``'cuda:0'`` ...
+    """
+    if task not in TASKS:
+        raise ValueError(f'task {task!r} must be one of {TASKS}')
+    if backend not in BACKENDS:
+        raise ModelLoadError(f'backend {backend!r} must be one of {BACKENDS}')
+    parts: Tuple = tuple(spec) if isinstance(spec, (list, tuple)) else (spec, )
+    if backend == 'torch':
+        if len(parts) != 2:
+            raise ModelLoadError(f'{TASK_NAMES[task]} model: give (config, checkpoint), got '
+                                 f'{spec!r}')
+        return load_torch_model(task, parts[0], parts[1], device)
+    if len(parts) not in (1, 2):
+        raise ModelLoadError(f'{TASK_NAMES[task]} model: give the export folder, got {spec!r}')
+    return load_exported_model(task, parts[-1], backend, device)
