@@ -5,6 +5,7 @@ Registered in mmhrnet's scope (``type='mmhrnet.HRNetV2Head'`` etc., no ``custom_
 ``SyntheticPartsDataset``, ``SyntheticPersonSegDataset``, ``CocoPersonSegDataset``,
 ``LoadSegAnnotations``, ``LoadCocoPersonSeg``.
 """
+from . import baselines  # noqa: F401 (registers the networks HRNetV2 replaced)
 from .convert import convert_official_seg, load_official_seg
 from .datasets import CocoPersonSegDataset, SyntheticPartsDataset, SyntheticPersonSegDataset
 from .head import HRNetV2Head
