@@ -140,7 +140,7 @@ def test_sigkill_mid_epoch_then_resume_gives_the_uninterrupted_weights(people):
         time.sleep(0.05)
     run.send_signal(signal.SIGKILL)
     run.wait()
-    resumed = subprocess.run(_train('run', '--resume', '--cfg-options', *TINY, cwd=people),
+    resumed = subprocess.run(_train('run', '--resume', '--cfg-options', *TINY),
                              cwd=people, env=ENV, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     line = next(ln for ln in resumed.stdout.splitlines() if ln.startswith('resuming from'))

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Multi-GPU testing over torchrun: bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args...]
+# Distributed testing over torchrun: bash tools/dist_test.sh CONFIG CHECKPOINT NPROC [test.py args...]
+# As tools/dist_train.sh: GPUs or CPU processes over gloo, paths relative to where you stand.
+set -euo pipefail
+tools=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+py="$tools/../.venv/bin/python"
+[[ -x "$py" ]] || py=python
 CONFIG=$1
 CHECKPOINT=$2
-GPUS=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-cd "$(dirname "$0")/.." || exit 1
-exec python -m torch.distributed.run --nnodes="$NNODES" --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" --nproc_per_node="$GPUS" --master_port="$PORT" \
-    tools/test.py "$CONFIG" "$CHECKPOINT" --launcher pytorch "${@:4}"
+NPROC=$3
+exec "$py" -m torch.distributed.run --nnodes="${NNODES:-1}" --node_rank="${NODE_RANK:-0}" \
+    --master_addr="${MASTER_ADDR:-127.0.0.1}" --nproc_per_node="$NPROC" \
+    --master_port="${PORT:-29500}" "$tools/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch \
+    "${@:4}"

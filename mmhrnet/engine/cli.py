@@ -5,6 +5,8 @@ import os.path as osp
 
 from mmengine.config import Config
 
+from .dist import setup_cpu_distributed
+
 
 def parse_runner_args(parser, example):
     """Add the options both tools share (``--cfg-options``, ``--launcher``, ``--local_rank``),
@@ -41,6 +43,7 @@ def build_runner_cfg(args):
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    setup_cpu_distributed(cfg, args.launcher)  # gloo, BN, DDP without device ids
     return cfg
 
 
