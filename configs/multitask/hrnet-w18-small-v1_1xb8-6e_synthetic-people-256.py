@@ -1,0 +1,117 @@
+"""One HRNet-W18-Small-v1 pass for person boxes + masks, 11-part parsing and keypoints on the
+project's synthetic people (``python tools/misc/make_synthetic_people.py --out
+data/synthetic_people``), trained from scratch on a CPU.
+
+The three single-task synthetic configs' recipes, merged: Mask R-CNN on HRNetV2p as
+``configs/det/mask-rcnn_hrnetv2p-w18-small-v1_1xb8-6e_synthetic-people-128.py`` (6 epochs of
+batch 8, AdamW, cosine), the 15C parsing head of
+``configs/seg/hrnetv2_w18-small_synthetic-parts-256x256.py`` and the heatmap codec of
+``configs/pose/td-hm_hrnet-w18-small-v1_1xb16-10e_synthetic-people-192x144.py`` (48x36
+heatmaps, sigma 2, DARK decoding). Whole 256x256 images, the size parsing and keypoints need
+(the detector alone ran at 128). Evaluation: mmdet's CocoMetric (bbox, segm), mmseg's IoUMetric
+and mmpose's CocoMetric (keypoints of the model's own detections, no flip test) in one run.
+Results and the comparison with the single-task models: ``docs/multitask.md``.
+"""
+_base_ = ['../det/mask_rcnn_hrnetv2p_w32_coco.py', './_base_/hrnet_multitask.py']
+
+data_root = 'data/synthetic_people/'
+metainfo = dict(classes=('person', ), palette=[(220, 20, 60)])
+num_parts = 11  # PART_CLASSES of mmhrnet/synthetic/meta.py
+width = 64  # pyramid channels: a quarter of the COCO recipe's 256 for a one-class CPU task
+codec = dict(type='MSRAHeatmap', input_size=(144, 192), heatmap_size=(36, 48), sigma=2)
+
+model = dict(
+    _base_.hrnet_multitask,
+    backbone=dict(
+        arch='w18_small_v1',
+        norm_eval=False,  # from scratch: no ImageNet BN statistics to keep frozen
+        init_cfg=None),
+    neck=dict(out_channels=width, norm_cfg=dict(type='BN')),
+    rpn_head=dict(in_channels=width, feat_channels=width),
+    roi_head=dict(
+        bbox_roi_extractor=dict(out_channels=width),
+        bbox_head=dict(in_channels=width, fc_out_channels=256, num_classes=1),
+        mask_roi_extractor=dict(out_channels=width),
+        mask_head=dict(in_channels=width, num_convs=2, conv_out_channels=64, num_classes=1)),
+    parse_head=dict(_base_.hrnet_multitask.parse_head, num_classes=num_parts),
+    keypoint_head=dict(
+        _base_.hrnet_multitask.keypoint_head,
+        # two 3x3 convs before the 1x1: the RoI features are whole-image ones, sampled, where
+        # the top-down model's head sits on a backbone run on the crop itself
+        head=dict(_base_.hrnet_multitask.keypoint_head.head, conv_out_channels=(32, 32),
+                  conv_kernel_sizes=(3, 3)),
+        codec=codec,
+        decoder=dict(codec, unbiased=True, blur_kernel_size=11)),  # DARK, as the pose config
+    train_cfg=dict(
+        rpn_proposal=dict(nms_pre=1000, max_per_img=200),
+        rcnn=dict(sampler=dict(num=32))),
+    test_cfg=dict(
+        rpn=dict(nms_pre=500, max_per_img=100),
+        rcnn=dict(max_per_img=10)))  # at most 4 people an image
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='mmhrnet.LoadPeopleAnnotations', with_bbox=True, with_mask=True, with_seg=True),
+    dict(type='RandomResize', scale=(256, 256), ratio_range=(0.75, 1.25), keep_ratio=True,
+         resize_type='mmhrnet.ResizePeople'),  # the parsing recipe's scale jitter
+    dict(type='mmhrnet.RandomFlipPeople', prob=0.5),
+    dict(type='mmhrnet.PackPeopleInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='mmhrnet.ResizePeople', scale=(256, 256), keep_ratio=True),
+    dict(type='mmhrnet.LoadPeopleAnnotations', with_bbox=True, with_mask=True, with_seg=True),
+    dict(type='mmhrnet.PackPeopleInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
+]
+dataset = dict(
+    type='mmhrnet.PeopleDataset',
+    data_root=data_root,
+    metainfo=metainfo,
+    seg_map_suffix='.png',
+    require_seg_maps=True)  # the synthetic people have every label
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=1,  # two cores: one loads, both compute
+    dataset=dict(
+        dataset,
+        _delete_=True,
+        ann_file='annotations/person_keypoints_train.json',
+        data_prefix=dict(img='train/', seg='parts/train/'),
+        filter_cfg=dict(filter_empty_gt=True, min_size=32),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=8,
+    num_workers=1,
+    dataset=dict(
+        dataset,
+        _delete_=True,
+        ann_file='annotations/person_keypoints_val.json',
+        data_prefix=dict(img='val/', seg='parts/val/'),
+        test_mode=True,
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_ann = data_root + 'annotations/person_keypoints_val.json'
+val_evaluator = dict(
+    _delete_=True,
+    type='mmhrnet.MultiTaskMetric',
+    det=dict(type='mmdet.CocoMetric', ann_file=val_ann, metric=['bbox', 'segm'], prefix='det'),
+    parse=dict(type='mmseg.IoUMetric', iou_metrics=['mIoU'], prefix='parse'),
+    pose=dict(type='mmpose.CocoMetric', ann_file=val_ann, prefix='pose'))
+test_evaluator = val_evaluator
+
+# The detection recipe's optimiser and schedule (AdamW + cosine, from scratch).
+max_epochs = 6
+train_cfg = dict(max_epochs=max_epochs, val_interval=3)
+optim_wrapper = dict(
+    optimizer=dict(_delete_=True, type='AdamW', lr=1e-3, weight_decay=1e-4),
+    clip_grad=dict(max_norm=10))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
+    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-5, by_epoch=True,
+         begin=0, end=max_epochs)
+]
+auto_scale_lr = dict(enable=False)
+default_hooks = dict(
+    logger=dict(interval=25),
+    checkpoint=dict(interval=3, save_best='pose/AP', rule='greater', max_keep_ckpts=1))

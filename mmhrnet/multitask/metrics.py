@@ -1,0 +1,84 @@
+"""One evaluator entry for the three tasks: each prediction goes, in the form it expects, to
+mmdet's ``CocoMetric`` (boxes, masks), mmseg's ``IoUMetric`` (parsing) and mmpose's
+``CocoMetric`` (keypoints)."""
+from mmengine.evaluator import BaseMetric
+
+from mmhrnet.registry import METRICS
+
+
+def _numpy(x):
+    return x.detach().cpu().numpy() if hasattr(x, 'detach') else x
+
+
+@METRICS.register_module()
+class MultiTaskMetric(BaseMetric):
+    """Runs a metric per task on the multi-task model's predictions and merges their results.
+
+    Args:
+        det (dict, optional): mmdet metric on ``pred_instances`` (boxes, scores, labels,
+            masks), e.g. ``dict(type='mmdet.CocoMetric', metric=['bbox', 'segm'], ...)``.
+        parse (dict, optional): mmseg metric on the parsing map, e.g.
+            ``dict(type='mmseg.IoUMetric', iou_metrics=['mIoU'])``; its classes are the
+            dataset's ``seg_classes``.
+        pose (dict, optional): mmpose metric on ``pred_instances`` keypoints, e.g.
+            ``dict(type='mmpose.CocoMetric', ann_file=...)``; its metainfo (sigmas, ...) is
+            the dataset's.
+        **kwargs: ``BaseMetric`` arguments.
+
+    Give each a distinct ``prefix`` (e.g. ``det``, ``parse``, ``pose``): the merged dict
+    fails on a repeated name rather than overwrite it.
+    """
+
+    def __init__(self, det=None, parse=None, pose=None, **kwargs):
+        super().__init__(**kwargs)
+        cfgs = dict(det=det, parse=parse, pose=pose)
+        if not any(cfgs.values()):
+            raise ValueError('MultiTaskMetric needs at least one of det, parse, pose')
+        self.metrics = {task: METRICS.build(cfg) for task, cfg in cfgs.items() if cfg}
+
+    @property
+    def dataset_meta(self):
+        return self._dataset_meta
+
+    @dataset_meta.setter
+    def dataset_meta(self, meta):
+        self._dataset_meta = meta
+        for task, metric in self.metrics.items():
+            if task == 'parse':
+                metric.dataset_meta = dict(classes=meta['seg_classes'],
+                                           palette=meta.get('seg_palette'))
+            else:
+                metric.dataset_meta = meta
+
+    def process(self, data_batch, data_samples):
+        if 'det' in self.metrics:
+            self.metrics['det'].process(data_batch, data_samples)
+        if 'parse' in self.metrics:
+            self.metrics['parse'].process(data_batch, [dict(
+                img_path=s.get('img_path'),
+                pred_sem_seg=dict(data=s['pred_sem_seg']['sem_seg']),
+                gt_sem_seg=dict(data=s['gt_sem_seg']['sem_seg'])) for s in data_samples])
+        if 'pose' in self.metrics:
+            self.metrics['pose'].process(data_batch, [self._pose_sample(s) for s in data_samples])
+
+    @staticmethod
+    def _pose_sample(sample):
+        pred = sample['pred_instances']
+        return dict(
+            id=sample['img_id'], img_id=sample['img_id'], ori_shape=sample['ori_shape'],
+            category_id=1, gt_instances={},
+            pred_instances={k: _numpy(pred[k]) for k in
+                            ('keypoints', 'keypoint_scores', 'bbox_scores', 'bboxes')})
+
+    def compute_metrics(self, results):  # the task metrics compute their own in evaluate
+        raise NotImplementedError
+
+    def evaluate(self, size):
+        merged = {}
+        for task, metric in self.metrics.items():
+            for key, value in metric.evaluate(size).items():
+                if key in merged:
+                    raise KeyError(f'MultiTaskMetric: metric {key!r} of {task} repeats another '
+                                   "task's: give the task metrics distinct prefixes")
+                merged[key] = value
+        return merged

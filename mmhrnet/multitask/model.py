@@ -1,0 +1,231 @@
+"""One HRNet pass, three tasks: person boxes + instance masks, human parsing, keypoints.
+
+Design (``HRNetMultiTask``): the whole image goes once through ``mmhrnet.HRNet`` (four
+branches). Each task reads the representation its single-task model reads:
+
+- detection / instance masks: HRNetV2p, i.e. ``mmhrnet.HRFPN`` on the four branches, then
+  mmdet's RPN and Mask R-CNN RoI heads, unchanged (this class *is* mmdet's ``MaskRCNN``);
+- parsing: HRNetV2, the 15C head (``mmhrnet.HRNetV2Head``) on the four branches, mmseg's loss;
+- keypoints: HRNetV1, the 1/4 branch, RoI-aligned for each person box on the heatmap grid of
+  mmpose's codec and fed to mmpose's ``HeatmapHead`` (:class:`RoIKeypointHead`).
+
+Why top-down keypoints from RoIs rather than a bottom-up head: (1) every keypoint head input is
+then exactly what the single-task top-down model's head sees, the V1 branch on the codec's
+grid, so an mmpose top-down checkpoint's 1x1 head loads as it is (tested); (2) the people come
+from the detector that runs anyway, so grouping costs nothing, where a bottom-up head (mmpose's
+associative-embedding or DEKR heads) needs its own grouping and a 1/4 map for all 17
+keypoints over the whole image; (3) its cost is per person and small: with the synthetic
+config, 48x36 RoIs of the 16-channel branch through two 3x3 convs of 32 = 0.024 GMACs a
+person, 7% of the W18-Small-v1 top-down pose model's 0.34 GMACs a person at 192x144, which
+is what this design replaces (numbers: ``docs/multitask.md``). The price is resolution: the
+crop is sampled from 1/4 features of the whole image, where the top-down model re-runs the
+backbone on an upsampled crop; the comparison in ``docs/multitask.md`` measures what that
+costs in AP.
+
+Losses are the upstream ones (mmdet's RPN / box / mask losses, mmseg's cross-entropy, mmpose's
+``KeypointMSELoss``), each multiplied by ``loss_weights[task]``. Labels missing for an image are
+masked, not guessed (``mmhrnet.multitask.datasets``): parsing ignores pixels labelled 255
+(with ``avg_non_ignore=True`` an unlabelled image adds neither loss nor weight), keypoint
+heatmap weights are 0 for unlabelled keypoints and people without any are not sampled, and an
+image with ``det_labelled=False`` in its metainfo is left out of the detector's losses.
+"""
+import torch
+import torch.nn.functional as F
+from mmengine.registry import DefaultScope
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
+
+from mmhrnet.det import MaskRCNN
+from mmhrnet.registry import MODELS
+from mmhrnet.seg import head_inputs_from
+
+from .keypoints import RoIKeypointHead
+
+TASKS = ('det', 'parse', 'pose')
+
+
+class _Features(tuple):
+    """Pyramid levels already computed, handed to mmdet's ``loss`` in place of the images."""
+
+
+@MODELS.register_module()
+class HRNetMultiTask(MaskRCNN):
+    """mmdet's Mask R-CNN on HRNetV2p with a parsing head and a keypoint head on the same pass.
+
+    Args:
+        parse_head (dict): mmseg decode head on the backbone's outputs (``in_channels`` from
+            the backbone), e.g. ``dict(type='mmhrnet.HRNetV2Head', num_classes=11)``.
+        keypoint_head (dict): :class:`RoIKeypointHead` arguments (``in_channels`` from the
+            backbone output it reads).
+        loss_weights (dict): Factor of each task's losses: ``det``, ``parse``, ``pose``.
+            Defaults to 1 each.
+        **kwargs: ``mmhrnet.MaskRCNN`` arguments (``backbone``, ``neck``, ``rpn_head``,
+            ``roi_head``, ``train_cfg``, ``test_cfg``, ``data_preprocessor``).
+    """
+
+    def __init__(self, *, parse_head, keypoint_head, loss_weights=None, **kwargs):
+        super().__init__(**kwargs)
+        with DefaultScope.overwrite_default_scope('mmseg'):  # its loss etc. are mmseg's
+            self.parse_head = MODELS.build(head_inputs_from(parse_head, self.backbone))
+        kpt_cfg = dict(keypoint_head)
+        index = kpt_cfg.get('in_index', 0)
+        kpt_cfg.setdefault('in_channels', self.backbone.out_channels[index])
+        if kpt_cfg['in_channels'] != self.backbone.out_channels[index]:
+            raise ValueError(f'keypoint_head in_channels {kpt_cfg["in_channels"]} do not match '
+                             f'the out_channels {tuple(self.backbone.out_channels)} that '
+                             f'{type(self.backbone).__name__} declares (at in_index {index})')
+        kpt_cfg.setdefault('stride', self.backbone.strides[index])
+        self.keypoint_head = RoIKeypointHead(**kpt_cfg)
+        unknown = set(loss_weights or {}) - set(TASKS)
+        if unknown:
+            raise KeyError(f'loss_weights: unknown tasks {sorted(unknown)}, expected {TASKS}')
+        self.loss_weights = {t: float((loss_weights or {}).get(t, 1.0)) for t in TASKS}
+
+    def extract_feat(self, batch_inputs):
+        if isinstance(batch_inputs, _Features):
+            return tuple(batch_inputs)
+        return super().extract_feat(batch_inputs)
+
+    def _features(self, batch_inputs):
+        branches = self.backbone(batch_inputs)
+        return branches, self.neck(branches)
+
+    def loss(self, batch_inputs, batch_data_samples):
+        branches, pyramid = self._features(batch_inputs)
+        losses = {}
+        labelled = [i for i, s in enumerate(batch_data_samples)
+                    if s.metainfo.get('det_labelled', True)]
+        if labelled:
+            if len(labelled) < len(batch_data_samples):
+                pyramid_det = _Features(level[labelled] for level in pyramid)
+                samples = [batch_data_samples[i] for i in labelled]
+            else:
+                pyramid_det, samples = _Features(pyramid), batch_data_samples
+            losses.update(self._weighted(super().loss(pyramid_det, samples), 'det'))
+        losses.update(self._weighted(self._parse_loss(branches, batch_data_samples), 'parse'))
+        losses.update(self._weighted(self.keypoint_head.loss(branches, batch_data_samples),
+                                     'pose'))
+        return losses
+
+    def _weighted(self, losses, task):
+        w = self.loss_weights[task]
+        return {k: (_scale(v, w) if 'loss' in k else v) for k, v in losses.items()}
+
+    def _parse_loss(self, branches, batch_data_samples):
+        seg_samples = []
+        for sample in batch_data_samples:
+            # mmdet packs (and its preprocessor pads with 255) the map as gt_sem_seg.sem_seg
+            seg = sample.gt_sem_seg.sem_seg if 'gt_sem_seg' in sample else None
+            if seg is None:
+                raise KeyError(f'image {sample.metainfo.get("img_path")} has no gt_sem_seg: '
+                               'load it with mmhrnet.LoadPeopleAnnotations(with_seg=True)')
+            seg_samples.append(SegDataSample(gt_sem_seg=PixelData(data=seg.long()),
+                                             metainfo=sample.metainfo))
+        losses = self.parse_head.loss(branches, seg_samples, self.train_cfg)
+        return {('loss_parse' if k == 'loss_ce' else f'parse_{k}'): v for k, v in losses.items()}
+
+    def predict(self, batch_inputs, batch_data_samples, rescale=True):
+        """Boxes, masks, keypoints and a parsing map for each image.
+
+        Returns:
+            list[DetDataSample]: ``pred_instances`` (``bboxes``, ``scores``, ``labels``,
+            ``masks``, ``keypoints``, ``keypoint_scores``, ``bbox_scores``; original-image
+            coordinates with ``rescale``) and ``pred_sem_seg.sem_seg`` ``(1, H, W)`` labels.
+        """
+        branches, pyramid = self._features(batch_inputs)
+        rpn = self.rpn_head.predict(pyramid, batch_data_samples, rescale=False)
+        results = self.roi_head.predict(pyramid, rpn, batch_data_samples, rescale=rescale)
+        metas = [s.metainfo for s in batch_data_samples]
+        if not rescale:
+            metas = [dict(m, scale_factor=(1., 1.)) for m in metas]
+        results = self.keypoint_head.predict(branches, results, metas)
+        batch_data_samples = self.add_pred_to_datasample(batch_data_samples, results)
+        logits = self.parse_head.forward(branches)
+        for i, sample in enumerate(batch_data_samples):
+            sample.pred_sem_seg = PixelData(
+                sem_seg=self._parse_map(logits[i:i + 1], sample.metainfo, rescale))
+        return batch_data_samples
+
+    def _parse_map(self, logits, meta, rescale):
+        """Labels ``(1, H, W)`` of one image: logits to the padded input, padding cut off, then
+        to the original size (mmseg's order: resize logits, argmax last)."""
+        align = self.parse_head.align_corners
+        logits = F.interpolate(logits, size=meta['batch_input_shape'], mode='bilinear',
+                               align_corners=align)
+        h, w = meta['img_shape'][:2]
+        logits = logits[..., :h, :w]
+        if rescale:
+            logits = F.interpolate(logits, size=meta['ori_shape'][:2], mode='bilinear',
+                                   align_corners=align)
+        return logits.argmax(1)
+
+    def _forward(self, batch_inputs, batch_data_samples=None):
+        """Raw outputs of all heads (``tensor`` mode, for complexity counts and export)."""
+        branches, pyramid = self._features(batch_inputs)
+        det = super()._forward(_Features(pyramid), batch_data_samples)
+        return det + (self.parse_head.forward(branches), )
+
+
+def _scale(loss, weight):
+    if isinstance(loss, (list, tuple)):
+        return type(loss)(x * weight for x in loss)
+    return loss * weight
+
+
+def task_state_dict(state_dict, task):
+    """Keys of a single-task checkpoint renamed to the matching parts of ``HRNetMultiTask``.
+
+    Args:
+        state_dict (dict): ``state_dict`` (or ``checkpoint['state_dict']``) of an mmpose
+            ``TopdownPoseEstimator``, mmseg ``EncoderDecoder`` or mmdet ``MaskRCNN`` /
+            ``FasterRCNN``.
+        task (str): ``'pose'`` (``head.*`` -> ``keypoint_head.head.*``), ``'parse'``
+            (``decode_head.*`` -> ``parse_head.*``; an ``auxiliary_head`` is dropped) or
+            ``'det'`` (keys unchanged). ``backbone.*`` stays in all three.
+
+    Returns:
+        dict: The renamed state dict, to load with ``strict=False``.
+    """
+    prefix = dict(pose=('head.', 'keypoint_head.head.'), parse=('decode_head.', 'parse_head.'),
+                  det=None)
+    if task not in prefix:
+        raise KeyError(f'task must be one of {sorted(prefix)}, got {task!r}')
+    if prefix[task] is None:
+        return dict(state_dict)
+    old, new = prefix[task]
+    out = {}
+    for key, value in state_dict.items():
+        if key.startswith('backbone.'):
+            out[key] = value
+        elif key.startswith(old):
+            out[new + key[len(old):]] = value
+    return out
+
+
+def load_single_task(model, checkpoint, task):
+    """Load a single-task checkpoint's backbone and head into ``model`` (an
+    :class:`HRNetMultiTask`); keys the multi-task model lacks or shapes that differ fail.
+
+    Args:
+        model (HRNetMultiTask): The model.
+        checkpoint (str | dict): Checkpoint file or its loaded dict / state dict.
+        task (str): ``'pose'``, ``'parse'`` or ``'det'``.
+
+    Returns:
+        list[str]: The model keys that were loaded.
+    """
+    if isinstance(checkpoint, str):
+        checkpoint = torch.load(checkpoint, map_location='cpu', weights_only=False)
+    state = checkpoint.get('state_dict', checkpoint)
+    state = task_state_dict(state, task)
+    own = model.state_dict()
+    unknown = sorted(k for k in state if k not in own)
+    if unknown:
+        raise KeyError(f'{len(unknown)} {task} checkpoint keys have no place in '
+                       f'{type(model).__name__}: {unknown[:5]}')
+    bad = [f'{k}: {tuple(v.shape)} vs {tuple(own[k].shape)}' for k, v in state.items()
+           if tuple(v.shape) != tuple(own[k].shape)]
+    if bad:
+        raise ValueError(f'{task} checkpoint shapes differ from the model: {bad[:5]}')
+    model.load_state_dict(state, strict=False)
+    return sorted(state)

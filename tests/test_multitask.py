@@ -1,0 +1,243 @@
+"""The multi-task model (one HRNet pass: boxes + masks, parsing, keypoints): build, losses,
+masked labels, one test step feeding all three metrics, single-task weights, keypoint geometry,
+the data pipeline."""
+import copy
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.registry import DATASETS, METRICS, MODELS, init_default_scope
+
+import mmhrnet  # noqa: F401
+from mmhrnet.multitask import load_single_task, topdown_boxes
+from mmhrnet.multitask.datasets import PeopleDataset
+from mmhrnet.synthetic import PART_FLIP_PAIRS, generate_synthetic_people
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = osp.join(ROOT, 'configs')
+CONFIG = osp.join(CONFIGS, 'multitask/hrnet-w18-small-v1_1xb8-6e_synthetic-people-256.py')
+POSE_CFG = osp.join(CONFIGS, 'pose/td-hm_hrnet-w18-small-v1_1xb16-10e_synthetic-people-192x144.py')
+SEG_CFG = osp.join(CONFIGS, 'seg/hrnetv2_w18-small_synthetic-parts-256x256.py')
+DET_CFG = osp.join(CONFIGS, 'det/mask-rcnn_hrnetv2p-w18-small-v1_1xb8-6e_synthetic-people-128.py')
+SIZE = 128
+
+
+@pytest.fixture(scope='module')
+def people(tmp_path_factory):
+    out = tmp_path_factory.mktemp('people')
+    return generate_synthetic_people(str(out), num_train=6, num_val=3, size=(SIZE, SIZE),
+                                     seed=3)['out_dir'] + '/'
+
+
+@pytest.fixture(scope='module')
+def cfg(people):
+    """The synthetic config on the tiny data, at its own 128 px size."""
+    cfg = Config.fromfile(CONFIG)
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.dataset.data_root = people
+        for t in loader.dataset.pipeline:
+            if 'scale' in t:
+                t.scale = (SIZE, SIZE)
+    ann = people + 'annotations/person_keypoints_val.json'
+    cfg.val_evaluator.det.ann_file = cfg.val_evaluator.pose.ann_file = ann
+    cfg.model.test_cfg.rcnn.score_thr = 0.0  # random weights: keep detections to decode
+    cfg.model.keypoint_head.test_cfg = dict(score_thr=0.0, max_per_img=3)
+    return cfg
+
+
+def build(cfg):
+    init_default_scope('mmdet')
+    torch.manual_seed(0)
+    return MODELS.build(copy.deepcopy(cfg.model))
+
+
+def batch(cfg, split='train', n=2):
+    init_default_scope('mmdet')
+    loader = cfg.train_dataloader if split == 'train' else cfg.val_dataloader
+    ds = DATASETS.build(loader.dataset)
+    return ds, pseudo_collate([ds[i] for i in range(n)])
+
+
+def head_grad(module):
+    return sum(p.grad.abs().sum().item() for p in module.parameters() if p.grad is not None)
+
+
+def test_dataset_yields_all_three_label_kinds(cfg):
+    _, data = batch(cfg)
+    sample = data['data_samples'][0]
+    gt = sample.gt_instances
+    assert len(gt) > 0 and gt.keypoints.shape == (len(gt), 17, 2)
+    assert gt.keypoints_visible.shape == (len(gt), 17) and gt.masks.masks.shape[0] == len(gt)
+    labels = sample.gt_sem_seg.sem_seg
+    assert labels.shape[-2:] == data['inputs'][0].shape[-2:]
+    assert 0 < int((labels > 0).sum()) and int(labels.max()) <= 10
+
+
+def test_flip_moves_keypoints_boxes_and_parts_together(cfg):
+    init_default_scope('mmdet')
+    ds = DATASETS.build(cfg.val_dataloader.dataset)
+    flip = mmhrnet.registry.TRANSFORMS.build(dict(type='mmhrnet.RandomFlipPeople', prob=1.0))
+    load = mmhrnet.registry.TRANSFORMS.build(dict(
+        type='mmhrnet.LoadPeopleAnnotations', with_bbox=True, with_mask=True, with_seg=True))
+    from mmcv.transforms import LoadImageFromFile
+    results = load(LoadImageFromFile()(copy.deepcopy(ds.get_data_info(0))))
+    before = copy.deepcopy(results)
+    after = flip(results)
+    w = before['img'].shape[1]
+    flip_idx = PeopleDataset.METAINFO['flip_indices']
+    # left wrist of the flipped image = mirrored right wrist of the original
+    np.testing.assert_allclose(after['gt_keypoints'][:, 9, 0],
+                               w - 1 - before['gt_keypoints'][:, flip_idx[9], 0])
+    np.testing.assert_array_equal(after['gt_keypoints_visible'],
+                                  before['gt_keypoints_visible'][:, flip_idx])
+    seg_b, seg_a = before['gt_seg_map'][:, ::-1], after['gt_seg_map']
+    for a, b in PART_FLIP_PAIRS:
+        np.testing.assert_array_equal(seg_a == a, seg_b == b)
+    np.testing.assert_allclose(after['gt_bboxes'].tensor[:, 0],
+                               w - before['gt_bboxes'].tensor[:, 2])
+
+
+def test_missing_part_map_is_all_ignored(people, cfg, tmp_path):
+    dataset = copy.deepcopy(cfg.train_dataloader.dataset)
+    dataset.data_prefix.seg = 'no_such_folder/'
+    dataset.require_seg_maps = False
+    init_default_scope('mmdet')
+    sample = DATASETS.build(dataset)[0]['data_samples']
+    assert bool((sample.gt_sem_seg.sem_seg == 255).all())
+    dataset.require_seg_maps = True
+    with pytest.raises(FileNotFoundError, match='label map .*no_such_folder'):
+        DATASETS.build(dataset)
+
+
+def test_forward_backward_returns_the_three_losses(cfg):
+    model = build(cfg)
+    model.train()
+    _, data = batch(cfg)
+    data = model.data_preprocessor(data, True)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    for key in ('loss_rpn_cls', 'loss_cls', 'loss_bbox', 'loss_mask', 'loss_parse', 'loss_kpt'):
+        assert key in losses
+    total, _ = model.parse_losses(losses)
+    assert torch.isfinite(total)
+    total.backward()
+    for part in (model.backbone, model.neck, model.roi_head, model.parse_head,
+                 model.keypoint_head):
+        assert head_grad(part) > 0, type(part).__name__
+
+
+def test_missing_labels_mask_their_loss(cfg):
+    model = build(cfg)
+    model.train()
+    _, data = batch(cfg)
+    data = model.data_preprocessor(data, True)
+    inputs, samples = data['inputs'], data['data_samples']
+    for s in samples:  # no keypoints anywhere, no part maps anywhere
+        s.gt_instances.keypoints_visible = torch.zeros_like(s.gt_instances.keypoints_visible)
+        s.gt_sem_seg.sem_seg = torch.full_like(s.gt_sem_seg.sem_seg, 255)
+    losses = model.loss(inputs, samples)
+    assert losses['loss_kpt'].item() == 0 and losses['loss_parse'].item() == 0
+    model.parse_losses(losses)[0].backward()
+    assert head_grad(model.keypoint_head) == 0 and head_grad(model.parse_head) == 0
+    assert head_grad(model.roi_head) > 0  # the detector still trains
+
+    # an image whose boxes are not labelled drops out of the detection losses only
+    model.eval()  # BN on running statistics: one image's features do not depend on the other
+    torch.manual_seed(1)
+    one = model.loss(inputs[:1], samples[:1])
+    samples[1].set_metainfo(dict(det_labelled=False))
+    torch.manual_seed(1)
+    both = model.loss(inputs, samples)
+    assert torch.allclose(sum(one['loss_rpn_cls']), sum(both['loss_rpn_cls']), atol=1e-6)
+    assert torch.allclose(one['loss_mask'], both['loss_mask'], atol=1e-6)
+    samples[1].set_metainfo(dict(det_labelled=True))
+    torch.manual_seed(1)
+    assert not torch.allclose(sum(one['loss_rpn_cls']),
+                              sum(model.loss(inputs, samples)['loss_rpn_cls']), atol=1e-6)
+
+
+def test_test_step_feeds_all_three_metrics(cfg):
+    model = build(cfg)
+    model.eval()
+    ds, data = batch(cfg, 'val', n=3)
+    with torch.no_grad():
+        out = model.test_step(data)
+    first = out[0]
+    h, w = first.ori_shape
+    assert first.pred_sem_seg.sem_seg.shape == (1, h, w)
+    pred = first.pred_instances
+    n = len(pred)
+    assert n > 0 and pred.keypoints.shape == (n, 17, 2) and pred.keypoint_scores.shape == (n, 17)
+    assert pred.masks.shape == (n, h, w)
+    # keypoints come from their own box's crop: they lie inside it, grown by the padding
+    # (mmpose's codec marks a peak it cannot find with score <= 0 and location -1)
+    crops = topdown_boxes(pred.bboxes, 0.75)
+    inside = ((pred.keypoints >= crops[:, None, :2] - 1) &
+              (pred.keypoints <= crops[:, None, 2:] + 1)).all(-1)
+    found = pred.keypoint_scores > 0
+    assert bool(found.any()) and bool(inside[found].all())
+    metric = METRICS.build(cfg.val_evaluator)
+    metric.dataset_meta = ds.metainfo
+    metric.process(data, [s.to_dict() for s in out])
+    results = metric.evaluate(len(out))
+    for key in ('det/bbox_mAP', 'det/segm_mAP', 'parse/mIoU', 'pose/AP'):
+        assert key in results
+
+
+def test_keypoint_targets_decode_back_to_the_keypoints(cfg):
+    model = build(cfg)
+    head = model.keypoint_head
+    _, data = batch(cfg)
+    gt = data['data_samples'][0].gt_instances
+    crops = torch.cat([torch.zeros(len(gt), 1), topdown_boxes(gt.bboxes.tensor, 0.75)], 1)
+    frame = head._to_heatmap(gt.keypoints, crops).numpy()
+    decoded = []
+    for kpts, vis in zip(frame, gt.keypoints_visible.numpy()):
+        heatmaps = head.codec.encode(kpts[None], vis[None])['heatmaps']
+        decoded.append(head.decoder.decode(heatmaps)[0][0])
+    back = head._from_heatmap(torch.tensor(np.stack(decoded)), crops)
+    vis = gt.keypoints_visible > 0
+    # DARK decoding of a clean Gaussian target: within 0.3 heatmap px (<1 image px here)
+    assert float((back - gt.keypoints)[vis].abs().max()) < 1.0
+
+
+def test_single_task_weights_load_into_matching_parts(cfg):
+    init_default_scope('mmpose')
+    pose = MODELS.build(Config.fromfile(POSE_CFG).model)
+    init_default_scope('mmseg')
+    seg_cfg = Config.fromfile(SEG_CFG).model
+    seg = MODELS.build(seg_cfg)
+    init_default_scope('mmdet')
+    det = MODELS.build(Config.fromfile(DET_CFG).model)
+    width = 128  # the detection config's pyramid width
+    mt_cfg = copy.deepcopy(cfg)
+    mt_cfg.model.neck.out_channels = width
+    mt_cfg.model.rpn_head.update(in_channels=width, feat_channels=width)
+    for key in ('bbox_roi_extractor', 'mask_roi_extractor'):
+        mt_cfg.model.roi_head[key].out_channels = width
+    mt_cfg.model.roi_head.bbox_head.in_channels = width
+    mt_cfg.model.roi_head.mask_head.in_channels = width
+    # the V1 1x1 head, as the pose model's
+    mt_cfg.model.keypoint_head.head.conv_out_channels = None
+    mt_cfg.model.keypoint_head.head.conv_kernel_sizes = None
+    model = build(mt_cfg)
+    own = model.state_dict()
+    for task, source, pairs in (
+            ('pose', pose, [('head.final_layer.weight', 'keypoint_head.head.final_layer.weight'),
+                            ('backbone.conv1.weight', 'backbone.conv1.weight')]),
+            ('parse', seg, [('decode_head.conv_seg.weight', 'parse_head.conv_seg.weight'),
+                            ('decode_head.convs.0.conv.weight',
+                             'parse_head.convs.0.conv.weight')]),
+            ('det', det, [('neck.reduction_conv.conv.weight', 'neck.reduction_conv.conv.weight'),
+                          ('roi_head.mask_head.conv_logits.weight',
+                           'roi_head.mask_head.conv_logits.weight')])):
+        src = source.state_dict()
+        loaded = load_single_task(model, src, task)
+        assert any(k.startswith('backbone.') for k in loaded)
+        own = model.state_dict()
+        for a, b in pairs:
+            assert torch.equal(own[b], src[a]), (task, b)
+    with pytest.raises(ValueError, match='shapes differ'):
+        load_single_task(build(cfg), det.state_dict(), 'det')  # pyramid 128 into 64
