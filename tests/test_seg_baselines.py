@@ -1,0 +1,154 @@
+"""The segmentation networks HRNetV2 replaced (mmhrnet/seg/baselines, configs/seg_baselines)
+and the comparison command."""
+import glob
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import MODELS, init_default_scope
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
+
+from mmhrnet.seg.baselines import (DilatedNetHead, SegNetHead, VGG16Encoder, boundary_counts,
+                                   boundary_fscore)
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs/seg_baselines/*_synthetic-parts-256x256.py')))
+PIECES = osp.join(ROOT, 'configs/seg_baselines/_base_/models/baselines.py')
+
+
+def build(cfg_model):
+    init_default_scope('mmseg')
+    return MODELS.build(cfg_model)
+
+
+def test_every_network_has_a_config():
+    names = {osp.basename(c).split('_')[0] for c in CONFIGS}
+    assert names == {'hrnetv2', 'fcn', 'unet-s5-d16-w16', 'deeplabv3plus', 'deconvnet',
+                     'segnet', 'deeplabv1-largefov', 'dilatednet'}
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=lambda c: osp.basename(c).split('_')[0])
+def test_builds_output_size_and_backward(config):
+    cfg = Config.fromfile(config)
+    torch.manual_seed(0)
+    model = build(cfg.model)
+    model.init_weights()
+    x = torch.rand(2, 3, 64, 96)
+    metas = [dict(img_shape=(64, 96), ori_shape=(64, 96), pad_shape=(64, 96))] * 2
+    model.eval()
+    with torch.no_grad():
+        logits = model.encode_decode(x, metas)
+    assert logits.shape == (2, 11, 64, 96)  # resized to the input by EncoderDecoder
+    model.train()
+    samples = []
+    for _ in range(2):
+        s = SegDataSample(metainfo=metas[0])
+        s.gt_sem_seg = PixelData(data=torch.randint(0, 11, (1, 64, 96)))
+        samples.append(s)
+    losses = model.loss(x, samples)
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    first = next(p for p in model.backbone.parameters() if p.dim() == 4)
+    assert first.grad is not None and first.grad.abs().sum() > 0
+
+
+# Published params (millions) at the papers' settings: SegNet (TPAMI 2017) compares SegNet
+# 29.5M and DeconvNet 252M and gives 14.7M for the VGG16 encoder; DeepLab v1 (ICLR 2015,
+# Table 2) gives DeepLab-LargeFOV 20.5M. Both papers count conv weights and biases / BN.
+PAPER = [
+    ('segnet', 'vgg16_unpool', 'segnet_head', 12, {}, 29.5),
+    ('deconvnet', 'vgg16_unpool', 'deconvnet_head', 21, {}, 252),
+    ('deeplabv1-largefov', 'vgg16_deeplab', 'largefov_head', 21, {}, 20.5),
+]
+
+
+@pytest.mark.parametrize('name,backbone,head,classes,extra,published', PAPER,
+                         ids=[p[0] for p in PAPER])
+def test_params_as_published(name, backbone, head, classes, extra, published):
+    pieces = Config.fromfile(PIECES)
+    model = dict(type='mmhrnet.CheckedEncoderDecoder', backbone=pieces[backbone],
+                 decode_head=dict(pieces[head], num_classes=classes, **extra))
+    with torch.device('meta'):  # paper-sized: count without allocating
+        m = build(model)
+    params = sum(p.numel() for p in m.parameters()) / 1e6
+    assert abs(params - published) / published < 0.005, (name, params)
+
+
+def test_vgg16_encoder_params_and_declared_shapes():
+    with torch.device('meta'):
+        enc = VGG16Encoder(norm_cfg=None)
+    assert abs(sum(p.numel() for p in enc.parameters()) / 1e6 - 14.7) < 0.05
+    x = torch.rand(1, 3, 64, 64)
+    for kw in (dict(), dict(pool_strides=(2, 2, 2, 1, 1), pool_kernel=3, dilations=(1,) * 4 + (2,)),
+               dict(pool_strides=(2, 2, 2, 0, 0), dilations=(1,) * 4 + (2,))):
+        enc = VGG16Encoder(width=8, **kw)
+        outs = enc(x)
+        assert [o.shape[1] for o in outs] == list(enc.out_channels)
+        assert [64 // o.shape[-1] for o in outs] == list(enc.strides)
+
+
+def test_dilatednet_context_module_identity_init_and_size():
+    c = 11
+    head = DilatedNetHead(16, num_classes=c, fc_channels=8)
+    head.init_weights()
+    weights = sum(m.weight.numel() for m in list(head.context.modules()) + [head.conv_seg]
+                  if isinstance(m, torch.nn.Conv2d))
+    assert weights == 64 * c * c  # Yu & Koltun: the basic context module has 64 C^2 weights
+    x = torch.rand(1, c, 20, 20)  # scores >= 0 pass the identity-initialised module unchanged
+    assert torch.allclose(head.conv_seg(head.context(x)), x)
+
+
+def test_bad_inputs_fail_clearly():
+    with pytest.raises(ValueError, match='return_indices'):
+        VGG16Encoder(pool_strides=(2, 2, 2, 1, 1), return_indices=True)
+    head = SegNetHead((8, 16, 32, 64, 64), num_classes=3)
+    with pytest.raises(ValueError, match='5 pooling indices'):
+        head([torch.rand(1, 64, 2, 2)] * 5)
+
+
+def test_boundary_fscore():
+    label = torch.zeros(40, 40, dtype=torch.long)
+    label[10:30, 10:30] = 1
+    assert torch.equal(boundary_fscore(boundary_counts(label, label, 2)),
+                       torch.ones(2, dtype=torch.float64))
+    near, far = torch.zeros_like(label), torch.zeros_like(label)
+    near[12:32, 10:30] = 1  # 2 px off: inside the 3 px tolerance
+    far[15:35, 10:30] = 1  # 5 px off
+    assert torch.allclose(boundary_fscore(boundary_counts(near, label, 2)),
+                          torch.ones(2, dtype=torch.float64))
+    f_far = boundary_fscore(boundary_counts(far, label, 2))
+    assert (f_far < 0.7).all() and (f_far > 0.3).all()
+    assert torch.isnan(boundary_fscore(boundary_counts(label, label, 3)))[2]  # no class 2
+    ignored = label.clone()
+    ignored[:, 20:] = 255  # a wrong prediction on ignored pixels does not count
+    wrong = label.clone()
+    wrong[:, 20:] = 0
+    assert torch.allclose(boundary_fscore(boundary_counts(wrong, ignored, 2)),
+                          torch.ones(2, dtype=torch.float64))
+
+
+def test_compare_command_writes_table_and_figure(tmp_path):
+    from PIL import Image
+
+    from mmhrnet.synthetic import generate_synthetic_people
+    data = tmp_path / 'data'
+    generate_synthetic_people(str(data), num_train=4, num_val=2)
+    configs = [c for c in CONFIGS if osp.basename(c).split('_')[0] in ('hrnetv2', 'segnet')]
+    out = tmp_path / 'out'
+    cmd = [sys.executable, osp.join(ROOT, 'tools/analysis/compare_seg.py'), *configs,
+           '--iters', '2', '--batch-size', '2', '--num-images', '2', '--threads', '2',
+           '--work-dir', str(tmp_path / 'work'), '--out-dir', str(out), '--cfg-options',
+           f'train_dataloader.dataset.data_root={data}/',
+           f'test_dataloader.dataset.data_root={data}/']
+    subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True)
+    table = (out / 'seg_compare.md').read_text().splitlines()
+    assert 'boundary F (3 px)' in table[0] and 'mIoU thin' in table[0]
+    rows = table[2:]
+    assert len(rows) == 2
+    assert any('HRNetV2' in r for r in rows) and any('SegNet' in r for r in rows)
+    assert Image.open(out / 'seg_compare.png').size[0] > 400
+    # A second run reuses both finished work dirs and trains nothing.
+    subprocess.run(cmd + ['--no-train'], check=True, cwd=ROOT, capture_output=True)
