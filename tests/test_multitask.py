@@ -241,3 +241,26 @@ def test_single_task_weights_load_into_matching_parts(cfg):
             assert torch.equal(own[b], src[a]), (task, b)
     with pytest.raises(ValueError, match='shapes differ'):
         load_single_task(build(cfg), det.state_dict(), 'det')  # pyramid 128 into 64
+
+
+def test_coco_config_builds_and_reads_coco_people(coco_tiny):
+    cfg = Config.fromfile(osp.join(CONFIGS, 'multitask/hrnet-w32_8xb2-1x_coco-person.py'))
+    cfg.model.backbone.init_cfg = None  # no download
+    cfg.model.parse_head.norm_cfg = dict(type='BN')  # one process
+    model = build(cfg)
+    # the V1 1x1 head on the W32 1/4 branch: an mmpose W32 top-down head fits it
+    assert model.keypoint_head.head.final_layer.weight.shape == (17, 32, 1, 1)
+    dataset = cfg.train_dataloader.dataset
+    dataset.update(data_root=coco_tiny, ann_file='test_coco.json', data_prefix=dict(img=''))
+    for t in dataset.pipeline:
+        if t['type'] == 'mmhrnet.ResizePeople':
+            t.scale = (320, 320)  # small: the loader, not the resolution, is under test
+    sample = DATASETS.build(dataset)[0]['data_samples']
+    gt = sample.gt_instances
+    assert gt.keypoints.shape[1:] == (17, 2) and bool((gt.keypoints_visible > 0).any())
+    seg = sample.gt_sem_seg.sem_seg
+    person = seg == 1
+    assert 0 < int(person.sum()) < person.numel()
+    # the person map is the union of the instance masks (crowds apart)
+    masks = torch.as_tensor(gt.masks.to_ndarray()).any(0)
+    assert float((masks & person[0]).sum() / (masks | person[0]).sum()) > 0.95

@@ -21,6 +21,7 @@ from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.structures.keypoint import flip_keypoints
 
 from mmhrnet.registry import DATASETS, TRANSFORMS
+from mmhrnet.seg import rasterize_person_masks
 from mmhrnet.synthetic import PART_CLASSES, PART_FLIP_PAIRS, PART_PALETTE
 
 # mmpose's COCO keypoint metainfo (sigmas, flip indices), as installed with mmpose
@@ -122,11 +123,21 @@ def _keypoints_of(ann, num_kpts, ann_file):
 class LoadPeopleAnnotations(LoadAnnotations):
     """mmdet's ``LoadAnnotations`` plus ``gt_keypoints`` ``(N, K, 2)`` and
     ``gt_keypoints_visible`` ``(N, K)``; with ``with_seg``, an image without a label map gets
-    one of ``ignore_index`` at its original size (its parsing loss is masked)."""
+    one of ``ignore_index`` at its original size (its parsing loss is masked).
 
-    def __init__(self, with_keypoints=True, ignore_index=255, **kwargs):
+    Args:
+        with_keypoints (bool): Load the keypoints. Defaults to True.
+        seg_from_masks (bool): With ``with_seg``, make the label map from the instance
+            polygons instead of a file (person 1, background 0, crowd ``ignore_index``:
+            ``mmhrnet.seg.rasterize_person_masks``), for COCO. Defaults to False.
+        ignore_index (int): Label of unlabelled pixels. Defaults to 255.
+        **kwargs: mmdet ``LoadAnnotations`` arguments (``with_bbox``, ``with_mask``, ...).
+    """
+
+    def __init__(self, with_keypoints=True, seg_from_masks=False, ignore_index=255, **kwargs):
         super().__init__(**kwargs)
         self.with_keypoints = with_keypoints
+        self.seg_from_masks = seg_from_masks
         self.ignore_index = ignore_index
 
     def transform(self, results):
@@ -138,6 +149,12 @@ class LoadPeopleAnnotations(LoadAnnotations):
                 [i['keypoints'] for i in instances], np.float32).reshape(-1, k, 2)
             results['gt_keypoints_visible'] = np.array(
                 [i['keypoints_visible'] for i in instances], np.float32).reshape(-1, k)
+        if self.with_seg and self.seg_from_masks:
+            anns = [dict(segmentation=i['mask'], iscrowd=i['ignore_flag'])
+                    for i in results.get('instances', []) if i.get('mask')]
+            results['gt_seg_map'] = rasterize_person_masks(anns, *results['ori_shape'][:2],
+                                                           self.ignore_index)
+            results['ignore_index'] = self.ignore_index
         if self.with_seg and 'gt_seg_map' not in results:
             results['gt_seg_map'] = np.full(results['ori_shape'][:2], self.ignore_index,
                                             np.uint8)

@@ -1,0 +1,115 @@
+"""The multi-task vs single-task comparison: metrics read from work dirs, and inference cost
+(multiply-adds and images per second) measured on real test images, side by side.
+
+Multiply-adds are counted by hooks on every convolution and linear layer during the real test
+step (``torch.fx`` / jit tracing cannot follow mmdet's proposal and NMS code), so they include
+exactly the proposals, detections and person crops each model processed on those images:
+the published convention (convolutions and linears; norms, activations, resizing, NMS left
+out), in decimal GMACs.
+"""
+import glob
+import json
+import os.path as osp
+import time
+from collections import defaultdict
+
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.registry import DATASETS, MODELS, DefaultScope, init_default_scope
+from mmengine.runner import load_checkpoint
+
+MAC_LAYERS = (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear)
+
+
+def _macs_of(module, inputs, output):
+    if isinstance(module, torch.nn.Conv2d):
+        kh, kw = module.kernel_size
+        return output.numel() * module.in_channels // module.groups * kh * kw
+    if isinstance(module, torch.nn.ConvTranspose2d):
+        kh, kw = module.kernel_size
+        return inputs[0].numel() * module.out_channels // module.groups * kh * kw
+    return output.numel() * module.in_features
+
+
+class MacCounter:
+    """Context manager adding up the multiply-adds of convs and linears that run inside it."""
+
+    def __init__(self, model):
+        self.model, self.macs, self._handles = model, 0, []
+
+    def _hook(self, module, inputs, output):
+        self.macs += _macs_of(module, inputs, output)
+
+    def __enter__(self):
+        self._handles = [m.register_forward_hook(self._hook) for m in self.model.modules()
+                         if isinstance(m, MAC_LAYERS)]
+        return self
+
+    def __exit__(self, *exc):
+        for h in self._handles:
+            h.remove()
+
+
+def last_val_metrics(work_dir):
+    """The last validation entry of the newest run in ``work_dir`` (mmengine's
+    ``<timestamp>/vis_data/scalars.json``): ``{metric: value}``, with ``step``."""
+    runs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    if not runs:
+        raise FileNotFoundError(f'no <timestamp>/vis_data/scalars.json under {work_dir}')
+    last = None
+    with open(runs[-1]) as f:
+        for line in f:
+            entry = json.loads(line)
+            if not any(k in entry for k in ('lr', 'loss')):  # training lines carry lr / loss
+                last = entry
+    if last is None:
+        raise ValueError(f'{runs[-1]} holds no validation entry yet')
+    return last
+
+
+def build_for_test(config, checkpoint=None, options=None):
+    """Model (eval mode) and test dataset of a config, under the config's default scope."""
+    cfg = Config.fromfile(config)
+    if options:
+        cfg.merge_from_dict(options)
+    scope = cfg.get('default_scope', 'mmengine')
+    init_default_scope(scope)
+    with DefaultScope.overwrite_default_scope(scope):
+        model = MODELS.build(cfg.model)
+        dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    if checkpoint:
+        load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+    return model.eval(), dataset
+
+
+def inference_cost(model, dataset, num_images=20, warmup=2):
+    """Multiply-adds and seconds per image of ``model.test_step`` on the first ``num_images``
+    images of ``dataset``, one image per step (for a top-down pose dataset: all the person
+    boxes of one image in one step).
+
+    Returns:
+        dict: ``gmacs`` (per image), ``s_per_img``, ``img_per_s``, ``images``, ``samples``.
+    """
+    groups = defaultdict(list)
+    for i in range(len(dataset)):
+        img_id = dataset.get_data_info(i).get('img_id')
+        if img_id not in groups and len(groups) == num_images + warmup:
+            break
+        groups[img_id].append(i)
+    steps = [pseudo_collate([dataset[i] for i in idx]) for idx in groups.values()]
+    if len(steps) <= warmup:
+        raise ValueError(f'{len(steps)} images: need more than the {warmup} warm-up ones')
+    macs, seconds, samples = 0, 0.0, 0
+    with torch.no_grad():
+        for n, data in enumerate(steps):
+            with MacCounter(model) as counter:
+                start = time.perf_counter()
+                model.test_step(data)
+                elapsed = time.perf_counter() - start
+            if n >= warmup:
+                macs, seconds = macs + counter.macs, seconds + elapsed
+                samples += len(data['data_samples'])
+    images = len(steps) - warmup
+    return dict(gmacs=macs / images / 1e9, s_per_img=seconds / images,
+                img_per_s=images / seconds, images=images, samples=samples)

@@ -1,0 +1,96 @@
+"""The multi-task model vs the three single-task models: metrics from their work dirs, inference
+multiply-adds and speed measured side by side on the same test images, one markdown table.
+
+    python tools/analysis/compare_multitask.py \\
+        --multitask configs/multitask/hrnet-w18-small-v1_1xb8-6e_synthetic-people-256.py W \\
+        --pose configs/pose/td-hm_hrnet-w18-small-v1_1xb16-10e_synthetic-people-192x144.py W \\
+        --seg configs/seg/hrnetv2_w18-small_synthetic-parts-256x256.py W \\
+        --det configs/det/mask-rcnn_hrnetv2p-w18-small-v1_1xb8-6e_synthetic-people-128.py W \\
+        [--num-images 20] [--out table.md]
+
+Each work dir's last validation entry gives the metrics and its best (else last) checkpoint the
+weights; the cost is measured with those weights (detections, hence crops and masks, depend on
+them). The top-down pose model is timed on all person boxes of each image (its test boxes), and
+the "three models" row adds pose, parsing and detection per image.
+"""
+import argparse
+import glob
+import os.path as osp
+
+import torch
+
+from mmhrnet.multitask.analysis import build_for_test, inference_cost, last_val_metrics
+
+# metric of each column, per model kind: (key in the validation entry, scale to percent)
+COLUMNS = ('keypoint AP', 'parsing mIoU', 'box AP', 'mask AP')
+KEYS = dict(
+    multitask={'keypoint AP': ('pose/AP', 100), 'parsing mIoU': ('parse/mIoU', 1),
+               'box AP': ('det/bbox_mAP', 100), 'mask AP': ('det/segm_mAP', 100)},
+    pose={'keypoint AP': ('coco/AP', 100)},
+    seg={'parsing mIoU': ('mIoU', 1)},
+    det={'box AP': ('coco/bbox_mAP', 100), 'mask AP': ('coco/segm_mAP', 100)})
+
+
+def checkpoint_of(work_dir):
+    best = sorted(glob.glob(osp.join(work_dir, 'best_*.pth')))
+    if best:
+        return best[-1]
+    last = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(last):
+        return open(last).read().strip()
+    raise FileNotFoundError(f'no checkpoint in {work_dir}')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    for kind in KEYS:
+        parser.add_argument(f'--{kind}', nargs=2, metavar=('CONFIG', 'WORK_DIR'), required=True)
+    parser.add_argument('--num-images', type=int, default=20, help='test images timed')
+    parser.add_argument('--threads', type=int, default=2, help='torch threads while timing')
+    parser.add_argument('--out', help='also write the table to this markdown file')
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    rows = {}
+    for kind in KEYS:
+        config, work_dir = getattr(args, kind)
+        metrics = last_val_metrics(work_dir)
+        model, dataset = build_for_test(config, checkpoint_of(work_dir))
+        cost = inference_cost(model, dataset, args.num_images)
+        values = {col: metrics[key] * scale for col, (key, scale) in KEYS[kind].items()}
+        rows[kind] = dict(values, **cost, step=metrics.get('step'))
+        print(kind, rows[kind], flush=True)
+
+    singles = [rows[k] for k in ('pose', 'seg', 'det')]
+    three = dict(gmacs=sum(r['gmacs'] for r in singles),
+                 s_per_img=sum(r['s_per_img'] for r in singles))
+    lines = ['| model | ' + ' | '.join(COLUMNS) + ' | GMACs / image | img/s |',
+             '| --- |' + ' --- |' * (len(COLUMNS) + 2)]
+
+    def line(name, row):
+        cells = [f'{row[c]:.1f}' if c in row else '' for c in COLUMNS]
+        return (f'| {name} | ' + ' | '.join(cells) +
+                f" | {row['gmacs']:.2f} | {1 / row['s_per_img']:.2f} |")
+
+    lines.append(line('multi-task (one pass)', rows['multitask']))
+    names = dict(pose='top-down pose (per image: all its person boxes)', seg='parsing',
+                 det='Mask R-CNN')
+    for kind in ('pose', 'seg', 'det'):
+        lines.append(line(names[kind], rows[kind]))
+    best_single = {c: rows[k][c] for k in ('pose', 'seg', 'det') for c in KEYS[k]}
+    lines.append(line('three single-task models', dict(best_single, **three)))
+    ratio = {c: f"{100 * rows['multitask'][c] / best_single[c]:.0f}%"
+             if best_single[c] else 'n/a' for c in COLUMNS}
+    lines.append('| multi-task / three | ' + ' | '.join(ratio[c] for c in COLUMNS) +
+                 f" | {100 * rows['multitask']['gmacs'] / three['gmacs']:.0f}% | "
+                 f"{three['s_per_img'] / rows['multitask']['s_per_img']:.2f}x |")
+    table = '\n'.join(lines)
+    print(table)
+    if args.out:
+        with open(args.out, 'w') as f:
+            f.write(table + '\n')
+
+
+if __name__ == '__main__':
+    main()
