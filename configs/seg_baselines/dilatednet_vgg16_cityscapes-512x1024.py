@@ -1,9 +1,5 @@
-"""DilatedNet (Yu & Koltun, ICLR 2016: front-end + basic context module)
-on Cityscapes (19 classes), mmseg's 80k-iteration 512x1024 recipe.
-
-At the paper's width; trained from scratch unless ImageNet VGG16 weights are given with
-``model.backbone.init_cfg`` (their keys must be mapped to ``VGG16Encoder``'s
-``stages.<s>.<i>.conv``; no converter is shipped). No published number for this recipe.
+"""DilatedNet (Yu & Koltun, ICLR 2016: front-end + basic context module) on Cityscapes.
+Paper width; see the base for weights.
 """
 _base_ = ['./_base_/cityscapes-512x1024.py']
 model = dict(

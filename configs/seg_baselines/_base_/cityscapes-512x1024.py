@@ -3,6 +3,9 @@
 # Data under data/cityscapes/ in mmseg's layout. Task configs add a backbone and head:
 #   _base_ = ['./_base_/cityscapes-512x1024.py']
 #   model = dict(backbone=_base_.vgg16_unpool, decode_head=dict(_base_.segnet_head, ...))
+# The VGG16 networks are at the papers' widths and train from scratch unless ImageNet VGG16
+# weights are given with `model.backbone.init_cfg` (their keys mapped to VGG16Encoder's
+# `stages.<s>.<i>.conv`; no converter is shipped). No published number for this recipe.
 _base_ = [
     'mmseg::_base_/datasets/cityscapes.py',
     'mmseg::_base_/default_runtime.py',
