@@ -31,3 +31,10 @@ echo "synthetic people, held-out split, detector boxes + flip test:"
 grep -o 'coco/AP: [0-9.]*' "$work/test.log" | tail -n 1
 echo "checkpoint: $ckpt"
 echo "picture of predictions: $work/predictions.png"
+
+# Inference for users (tools/infer.py, docs/inference.md): the checkpoint just trained on four
+# held-out images, with the synthetic detector's person boxes; one JSON + one picture each.
+$py tools/infer.py $(ls data/synthetic_people/val/*.jpg | head -n 4) --pose "$config" "$ckpt" \
+    --bbox-file data/synthetic_people/person_detection_results/detections_val.json \
+    --out-dir "$work/infer"
+echo "pictures of tools/infer.py: $work/infer/vis/ (COCO-format results: $work/infer/predictions/)"

@@ -10,6 +10,7 @@ can be smoothed, and each frame gives one plain result.
 import itertools
 from typing import Dict, Iterator, List, Optional
 
+import cv2
 import numpy as np
 
 from .models import TASKS, load_task_model
@@ -82,7 +83,9 @@ class HRNetInferencer:
         sigmas = None
         if 'pose' in self.models:
             sigmas = (getattr(self.models['pose'], 'dataset_meta', None) or {}).get('sigmas')
-        self.tracker = PoseTracker(track, track_thr, sigmas) if track else None
+        # without keypoints only the boxes can be matched
+        method = track if 'pose' in self.models else 'iou'
+        self.tracker = PoseTracker(method, track_thr, sigmas) if track else None
         self.smooth = ({} if smooth is True else dict(smooth)) if smooth else None
         if self.smooth is not None and self.tracker is None:
             raise ValueError('smooth= needs track= (keypoints are smoothed per person id)')
@@ -153,7 +156,6 @@ class HRNetInferencer:
         if self.tracker is not None and frame.video and persons:
             if track_samples is None:  # detection only: boxes are what can be matched
                 track_samples = self._box_samples(persons)
-                self.tracker.method = 'iou'
             ids = self.tracker.update(track_samples)
             if self.smoother is not None and 'pose' in self.models:
                 self.smoother.update(track_samples)
@@ -292,13 +294,12 @@ class HRNetInferencer:
             vis.add_datasample('pose', drawn, samples['pose'], draw_gt=False,
                                draw_bbox='det' not in samples, kpt_thr=self.kpt_thr)
             drawn = vis.get_image()
-        tracked = [p for p in result['persons'] if 'track_id' in p]
-        if tracked:
-            vis = self._visualizer(self.tasks[0] if 'seg' not in self.tasks[:1] else 'seg')
-            vis.set_image(drawn)
-            vis.draw_texts([f'id {p["track_id"]}' for p in tracked],
-                           np.array([p['bbox'][:2] for p in tracked]),
-                           font_sizes=max(8, size // 50), colors='yellow',
-                           vertical_alignments='bottom')
-            drawn = vis.get_image()
-        return mmcv.rgb2bgr(drawn)
+        drawn = np.ascontiguousarray(mmcv.rgb2bgr(drawn))
+        scale = max(0.4, size / 900)
+        for person in result['persons']:
+            if 'track_id' in person:  # the visualisers have no track ids: a label per box
+                x, y = (int(v) for v in person['bbox'][:2])
+                cv2.putText(drawn, f'id {person["track_id"]}', (x, max(y - 4, 10)),
+                            cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 255, 255),
+                            max(1, int(2 * scale)), cv2.LINE_AA)
+        return drawn

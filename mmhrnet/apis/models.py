@@ -17,7 +17,6 @@ from mmengine.config import Config
 
 TASKS = ('pose', 'det', 'seg')
 TASK_NAMES = {'pose': 'pose', 'det': 'detection', 'seg': 'segmentation'}
-SCOPE_TASKS = {'mmpose': 'pose', 'mmdet': 'det', 'mmseg': 'seg'}
 BACKENDS = ('torch', 'onnxruntime', 'openvino')
 # Test pipelines of dataset configs load annotations; an image of a user has none.
 _ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadSegAnnotations', 'LoadPanopticAnnotations')
@@ -46,6 +45,7 @@ def load_config(config: Union[str, Config], task: str) -> Config:
         except Exception as e:  # a config is Python: any error is the file's
             raise ModelLoadError(f'{name} model: config {where} does not load: '
                                  f'{type(e).__name__}: {e}') from None
+    from mmhrnet.deploy.task import TASKS as SCOPE_TASKS  # default_scope -> task
     scope = cfg.get('default_scope')
     found = SCOPE_TASKS.get(scope)
     if 'model' not in cfg or found is None:
@@ -137,15 +137,10 @@ def _dataset_meta(ckpt: dict, task: str) -> Optional[dict]:
     return dict(dataset_meta)
 
 
-def _config_dataset_meta(cfg: Config) -> Optional[dict]:
+def _config_dataset_meta(cfg: Config) -> dict:
     """The test dataset's metainfo (classes, palette) without loading its annotations."""
-    from mmengine.registry import DATASETS
-    dataset_cfg = cfg.test_dataloader.dataset.copy()
-    dataset_cfg['lazy_init'] = True
-    try:
-        return dict(DATASETS.build(dataset_cfg).metainfo)
-    except Exception:  # a dataset needing files that are absent here: fall back upstream's way
-        return None
+    from mmhrnet.deploy.task import dataset_meta_of
+    return dataset_meta_of(cfg)
 
 
 def _init_torch(task: str, cfg: Config, device: str):
