@@ -5,11 +5,11 @@ mmseg's own Cityscapes, PASCAL-Context and LIP datasets are used as they are.
 """
 import os.path as osp
 
-from mmengine.fileio import load
 from mmseg.datasets import BaseSegDataset
 
-from mmhrnet.synthetic import PART_CLASSES, PART_FLIP_PAIRS, PART_PALETTE
 from mmhrnet.registry import DATASETS
+from mmhrnet.synthetic import PART_CLASSES, PART_FLIP_PAIRS, PART_PALETTE
+from mmhrnet.validation import NamedImageErrors, check_coco, load_json
 
 PERSON_CLASSES = ('background', 'person')
 PERSON_PALETTE = ((0, 0, 0), (220, 20, 60))
@@ -18,7 +18,7 @@ PARTS_TO_PERSON = {i: 1 for i in range(1, len(PART_CLASSES))}
 
 
 @DATASETS.register_module()
-class SyntheticPartsDataset(BaseSegDataset):
+class SyntheticPartsDataset(NamedImageErrors, BaseSegDataset):
     """Human parsing on the synthetic people (``mmhrnet.synthetic``): 11
     classes, background, head, torso and left / right upper / lower arms and legs.
 
@@ -71,7 +71,7 @@ class SyntheticPersonSegDataset(SyntheticPartsDataset):
 
 
 @DATASETS.register_module()
-class CocoPersonSegDataset(BaseSegDataset):
+class CocoPersonSegDataset(NamedImageErrors, BaseSegDataset):
     """Person / background maps from COCO instance annotations, rasterised on the fly by
     ``mmhrnet.LoadCocoPersonSeg`` (use it where mmseg's pipelines say ``LoadAnnotations``):
     the union of the person masks is 1, crowd regions outside them are ignored (255).
@@ -92,21 +92,14 @@ class CocoPersonSegDataset(BaseSegDataset):
     METAINFO = dict(classes=PERSON_CLASSES, palette=[list(c) for c in PERSON_PALETTE])
 
     def load_data_list(self):
-        if not osp.isfile(self.ann_file):
-            raise FileNotFoundError(f'COCO annotation file not found: {self.ann_file}')
-        coco = load(self.ann_file)
-        for key in ('images', 'annotations', 'categories'):
-            if key not in coco:
-                raise KeyError(f'{self.ann_file} is not a COCO annotation file: no "{key}"')
+        coco = load_json(self.ann_file, 'COCO annotation file')
+        check_coco(coco, self.ann_file, need_bbox=False, need_segmentation=True)
         person_ids = {c['id'] for c in coco['categories'] if c.get('name') == 'person'}
         if not person_ids:
             raise KeyError(f'{self.ann_file} has no "person" category')
         anns = {}
         for ann in coco['annotations']:
-            if ann['category_id'] in person_ids:
-                if 'segmentation' not in ann:
-                    raise KeyError(f'{self.ann_file}: annotation {ann.get("id")} of image '
-                                   f'{ann["image_id"]} has no segmentation')
+            if ann['category_id'] in person_ids and 'segmentation' in ann:  # crowds may lack it
                 anns.setdefault(ann['image_id'], []).append(
                     dict(id=ann.get('id'), image_id=ann['image_id'],
                          segmentation=ann['segmentation'], iscrowd=ann.get('iscrowd', 0)))
