@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import os.path as osp
+import sys
 
 import cv2
 import numpy as np
@@ -246,11 +247,30 @@ def test_cli_unreadable_image_stops_naming_it_and_keeps_results(models, images, 
     assert (out / 'vis' / 'a_good.jpg').is_file()
 
 
-def test_cli_summary_line_and_progress(models, images, tmp_path, capsys):
-    code, text = run_cli(capsys, images['paths'][0], '--pose', *models['pose'], '--out-dir',
-                         tmp_path)
+def test_cli_bbox_file_summary_line_and_progress(models, images, tmp_path, capsys):
+    path = images['paths'][0]
+    image_id = int(osp.basename(path)[:-4])
+    boxes = images['boxes'][image_id][:1] + [[10, 10, 60, 90]]
+    dets = [dict(image_id=image_id, category_id=1, bbox=[x1, y1, x2 - x1, y2 - y1], score=s)
+            for (x1, y1, x2, y2), s in zip(boxes + [[0, 0, 5, 5]], (0.9, 0.8, 0.1))]
+    dets.append(dict(image_id=1, category_id=1, bbox=[0, 0, 9, 9], score=1.0))
+    (tmp_path / 'dets.json').write_text(json.dumps(dets))
+    code, text = run_cli(capsys, path, '--pose', *models['pose'], '--out-dir', tmp_path,
+                         '--bbox-file', tmp_path / 'dets.json')
     assert code == 0
-    assert 'img/s' in text and '1 images, 1 persons' in text
+    assert 'img/s' in text and '1 images, 2 persons' in text  # the 0.1 box is below 0.3
+    with open(tmp_path / 'predictions' / (osp.basename(path)[:-4] + '.json')) as f:
+        entries = json.load(f)
+    np.testing.assert_allclose([e['bbox'] for e in entries],
+                               [d['bbox'] for d in dets[:2]], atol=1e-4)
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'), reason='the check is for Linux')
+def test_show_without_display_is_refused(pose_only, images, monkeypatch):
+    monkeypatch.delenv('DISPLAY', raising=False)
+    monkeypatch.delenv('WAYLAND_DISPLAY', raising=False)
+    with pytest.raises(OSError, match='--show needs a display'):
+        infer_to_dir(pose_only, images['paths'][0], show=True, progress=False)
 
 
 @pytest.mark.parametrize('case', ['video', 'wrong_task', 'other_checkpoint', 'missing_input'])

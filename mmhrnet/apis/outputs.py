@@ -213,6 +213,11 @@ def infer_to_dir(inferencer, inputs, out_dir: Optional[str] = None, every: int =
         dict: ``images``, ``persons``, ``seconds``, ``images_per_s``, ``written`` (files).
         On an error the files written so far stay and the error propagates.
     """
+    if show and sys.platform.startswith('linux') and not (
+            os.environ.get('DISPLAY') or os.environ.get('WAYLAND_DISPLAY')):
+        # OpenCV's Qt window aborts the process without a display: refuse before starting
+        raise OSError('--show needs a display (DISPLAY is not set); use --out-dir and look at '
+                      'the pictures instead')
     boxes_by_id = load_bbox_file(bbox_file) if bbox_file else None
     writer = ResultWriter(out_dir, pictures, _seg_palette(inferencer)) if out_dir else None
     bar = Progress(count_frames(inputs, every)) if progress else None
@@ -230,21 +235,33 @@ def infer_to_dir(inferencer, inputs, out_dir: Optional[str] = None, every: int =
             images += 1
             if bar is not None:
                 bar.update()
-            if show:
-                cv2.imshow('mmhrnet', picture)
-                if cv2.waitKey(0 if not frame.video else 1) & 0xFF in (ord('q'), 27):
-                    break
+            if show and not _show(picture, wait=not frame.video):
+                break
     finally:
         if bar is not None:
             bar.close()
         if writer is not None:
             writer.close()
         if show:
-            cv2.destroyAllWindows()
+            try:
+                cv2.destroyAllWindows()
+            except cv2.error:
+                pass  # no window was opened
     seconds = time.perf_counter() - start
     return dict(images=images, persons=writer.persons if writer else None, seconds=seconds,
                 images_per_s=images / max(seconds, 1e-9),
                 written=list(writer.written) if writer else [])
+
+
+def _show(picture: np.ndarray, wait: bool) -> bool:
+    """Shows a picture (an image waits for a key, a video frame does not); False on q / Esc."""
+    try:
+        cv2.imshow('mmhrnet', picture)
+        key = cv2.waitKey(0 if wait else 1)
+    except cv2.error as e:  # no display, or an OpenCV built without GUI
+        raise OSError(f'--show: OpenCV cannot open a window here ({e.err}); use --out-dir '
+                      f'and look at the pictures instead') from None
+    return key & 0xFF not in (ord('q'), 27)
 
 
 def _seg_palette(inferencer):
