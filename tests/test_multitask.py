@@ -264,3 +264,14 @@ def test_coco_config_builds_and_reads_coco_people(coco_tiny):
     # the person map is the union of the instance masks (crowds apart)
     masks = torch.as_tensor(gt.masks.to_ndarray()).any(0)
     assert float((masks & person[0]).sum() / (masks | person[0]).sum()) > 0.95
+
+
+def test_hook_counted_macs_equal_the_traced_count():
+    from mmhrnet.models import HRNet
+    from mmhrnet.multitask.analysis import MacCounter
+    from mmhrnet.utils.complexity import complexity
+    model = HRNet(arch='w18_small_v1').eval()
+    x = torch.rand(1, 3, 64, 96)
+    with MacCounter(model) as counter, torch.no_grad():
+        model(x)
+    assert counter.macs == complexity(model, (x, ))['macs']

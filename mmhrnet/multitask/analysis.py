@@ -52,20 +52,25 @@ class MacCounter:
 
 
 def last_val_metrics(work_dir):
-    """The last validation entry of the newest run in ``work_dir`` (mmengine's
-    ``<timestamp>/vis_data/scalars.json``): ``{metric: value}``, with ``step``."""
-    runs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
-    if not runs:
-        raise FileNotFoundError(f'no <timestamp>/vis_data/scalars.json under {work_dir}')
-    last = None
-    with open(runs[-1]) as f:
-        for line in f:
-            entry = json.loads(line)
-            if not any(k in entry for k in ('lr', 'loss')):  # training lines carry lr / loss
-                last = entry
-    if last is None:
-        raise ValueError(f'{runs[-1]} holds no validation entry yet')
-    return last
+    """The metrics of the newest evaluation in ``work_dir``: the last validation entry of a
+    training run (``<timestamp>/vis_data/scalars.json``) or a ``tools/test.py`` run
+    (``<timestamp>/<timestamp>.json``), whichever run is newer."""
+    found = []
+    for run in sorted(glob.glob(osp.join(work_dir, '*', ''))):
+        stamp = osp.basename(osp.dirname(run))
+        for path in (osp.join(run, f'{stamp}.json'), osp.join(run, 'vis_data', 'scalars.json')):
+            if not osp.isfile(path):
+                continue
+            with open(path) as f:
+                entries = [json.loads(line) for line in f if line.strip()]
+            # training lines carry lr / loss; evaluation lines do not
+            evals = [e for e in entries if not any(k in e for k in ('lr', 'loss'))]
+            if evals:
+                found.append((stamp, evals[-1]))
+                break
+    if not found:
+        raise FileNotFoundError(f'no validation or test metrics under {work_dir}')
+    return sorted(found, key=lambda x: x[0])[-1][1]
 
 
 def build_for_test(config, checkpoint=None, options=None):
