@@ -1,7 +1,12 @@
 """Test a checkpoint of any mmhrnet config (pose, segmentation or detection).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out RESULTS.pkl]
-        [--show-dir DIR] [--tta] [--cfg-options key=value ...] [--launcher {none,pytorch,slurm}]
+        [--show-dir DIR] [--tta] [--fast] [--precision {fp32,bf16,int8}]
+        [--backend {onnxruntime,openvino}] [--cfg-options key=value ...]
+        [--launcher {none,pytorch,slurm}]
+
+With ``--backend``, CHECKPOINT is an export folder of tools/deploy/export.py (CONFIG may be
+its ``config.py``), run at ``--precision`` on that backend.
 
 The checkpoint is loaded strictly: a checkpoint of another model (e.g. a head with a different
 number of keypoints or classes) is an error naming the file and the keys, not a warning.
@@ -13,6 +18,7 @@ import sys
 from mmengine.runner import Runner
 
 from mmhrnet.engine import build_runner_cfg, load_checkpoint_strict, parse_runner_args, set_show_dir
+from mmhrnet.validation import explain_config_errors
 
 
 def parse_args():
@@ -26,6 +32,13 @@ def parse_args():
     parser.add_argument('--interval', type=int, default=1, help='picture every N samples')
     parser.add_argument('--tta', action='store_true', help='test-time augmentation from the '
                         'config\'s tta_model / tta_pipeline')
+    parser.add_argument('--fast', action='store_true', help='faster torch inference: conv-BN '
+                        'folding and channels-last memory (mmhrnet.deploy.optimize_model)')
+    parser.add_argument('--precision', choices=['fp32', 'bf16', 'int8'], default=None,
+                        help='torch: bf16 autocast of the backbone, neck and head (implies '
+                        '--fast); with --backend: the exported precision to run')
+    parser.add_argument('--backend', choices=['onnxruntime', 'openvino'],
+                        help='test an export folder (CHECKPOINT) on this backend')
     return parse_runner_args(parser, example='test_dataloader.batch_size=8')
 
 
@@ -46,9 +59,19 @@ def main():
         cfg.test_evaluator = [*cfg.test_evaluator] if isinstance(
             cfg.test_evaluator, (list, tuple)) else [cfg.test_evaluator]
         cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
-    runner = Runner.from_cfg(cfg)
-    load_checkpoint_strict(runner.model, args.checkpoint)
-    runner.test()
+    with explain_config_errors(args.config):  # a `type` typo: the file and the closest names
+        runner = Runner.from_cfg(cfg)
+    if args.backend:
+        from mmhrnet.deploy import load_backend_model
+        runner.model = load_backend_model(args.checkpoint, args.backend,
+                                          precision=args.precision)
+    else:
+        load_checkpoint_strict(runner.model, args.checkpoint)
+    if not args.backend and (args.fast or args.precision not in (None, 'fp32')):
+        from mmhrnet.deploy import optimize_model
+        optimize_model(runner.model, precision=args.precision or 'fp32')
+    with explain_config_errors(args.config):
+        runner.test()
 
 
 if __name__ == '__main__':

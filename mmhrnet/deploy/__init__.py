@@ -8,5 +8,9 @@ torch path.
 """
 from .backend_model import BackendModel, load_backend_model
 from .export import export_model, read_meta
+from .optimize import fold_conv_bn, optimize_model
 
-__all__ = ['BackendModel', 'export_model', 'load_backend_model', 'read_meta']
+__all__ = [
+    'BackendModel', 'export_model', 'fold_conv_bn', 'load_backend_model', 'optimize_model',
+    'read_meta'
+]

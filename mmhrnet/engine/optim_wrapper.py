@@ -20,6 +20,16 @@ def _to_float(out):
     return out
 
 
+def autocast_forward(forward, device_type, dtype=torch.bfloat16):
+    """``forward`` run under ``torch.autocast(device_type, dtype)``, its float outputs cast back
+    to fp32 so that what follows (heads, losses, numpy metrics) needs no change."""
+    @functools.wraps(forward)
+    def wrapped(*args, **kwargs):
+        with torch.autocast(device_type, dtype):
+            return _to_float(forward(*args, **kwargs))
+    return wrapped
+
+
 @OPTIM_WRAPPERS.register_module()
 class AutocastOptimWrapper(OptimWrapper):
     """Runs the feature extractor under ``torch.autocast`` (bf16 by default) on any device.
@@ -51,17 +61,10 @@ class AutocastOptimWrapper(OptimWrapper):
         children = [getattr(target, n) for n in self.modules if hasattr(target, n)] or [target]
         device_type = next(target.parameters()).device.type
         for child in children:  # an instance attribute shadows the class's forward
-            child.forward = self._autocast(child.forward, device_type)
+            child.forward = autocast_forward(child.forward, device_type, self.cast_dtype)
         try:
             with super().optim_context(model):
                 yield
         finally:
             for child in children:
                 del child.forward
-
-    def _autocast(self, forward, device_type):
-        @functools.wraps(forward)
-        def wrapped(*args, **kwargs):
-            with torch.autocast(device_type, self.cast_dtype):
-                return _to_float(forward(*args, **kwargs))
-        return wrapped

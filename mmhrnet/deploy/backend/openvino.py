@@ -22,10 +22,13 @@ def _check(precision):
 
 def convert(onnx_file, out_dir, precision, calib_inputs=None):
     """The IR file (relative to ``out_dir``) for ``precision``: one fp32 IR for fp32 and bf16
-    (a run-time hint), a quantised one for int8 (NNCF, calibrated on ``calib_inputs``)."""
+    (a run-time hint), a quantised one for int8 (NNCF, calibrated on ``calib_inputs``).
+    ``onnx_file`` may also be an fp32 IR (``.xml``) this function wrote."""
     import openvino as ov
     _check(precision)
-    model = ov.convert_model(onnx_file)
+    # An IR already converted from the same ONNX file is read instead of converted again.
+    model = ov.Core().read_model(onnx_file) if onnx_file.endswith('.xml') else \
+        ov.convert_model(onnx_file)
     if precision != 'int8':
         name = 'model_ov.xml'
     else:

@@ -1,0 +1,211 @@
+"""Speed of every inference path against the upstream eager model, same weights, one run.
+
+A path is a callable ``f(inputs) -> outputs`` over the exported part of a model (pose: backbone
++ head, seg: backbone + decode head, det: backbone + neck). Each is timed on the same input,
+its output compared with the upstream fp32 one, and its peak memory taken from the resident
+set's high-water mark (reset before the path runs).
+"""
+import copy
+import os.path as osp
+import statistics
+import tempfile
+import time
+
+import torch
+
+from mmhrnet.utils import fidelity
+
+from .backend import get_backend
+from .export import ONNX_FILE
+from .optimize import optimize_model
+from .task import ExportedNet, build_model, load_config, max_rel_diff
+
+# task -> (config, default input (H, W), upstream package)
+TASK_MODELS = {
+    'pose': ('configs/pose/hrnet_w32_coco.py', (256, 192), 'mmpose'),
+    'seg': ('configs/seg/hrnetv2_w18_cityscapes.py', (512, 1024), 'mmseg'),
+    'det': ('configs/det/faster_rcnn_hrnetv2p_w32_coco.py', (800, 1344), 'mmdet'),
+}
+OPTIONS = {'seg': {'model.backbone.norm_cfg': dict(type='BN'),
+                   'model.decode_head.norm_cfg': dict(type='BN')}}
+
+
+def _rss(field):
+    with open('/proc/self/status') as f:
+        return int(next(line for line in f if line.startswith(field + ':')).split()[1]) * 1024
+
+
+def _reset_peak():
+    try:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')
+    except OSError:
+        pass
+
+
+def time_path(fn, inputs, min_seconds=2.0, min_iters=2):
+    """Median latency (s) of ``fn(inputs)`` after one warm-up, the output, and the peak
+    resident memory growth (bytes) while it ran."""
+    _reset_peak()
+    base = _rss('VmRSS')
+    out = fn(inputs)
+    times, start = [], time.perf_counter()
+    while len(times) < min_iters or time.perf_counter() - start < min_seconds:
+        t = time.perf_counter()
+        fn(inputs)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out, max(_rss('VmHWM') - base, 0)
+
+
+def cpu_peaks(threads, seconds=1.0):
+    """Measured GFLOP/s of an fp32 3x3 convolution and a bf16 matmul on this CPU (torch)."""
+    torch.set_num_threads(threads)
+    conv = torch.nn.Conv2d(128, 128, 3, padding=1, bias=False).eval()
+    x = torch.randn(8, 128, 56, 56)
+    conv_flops = 2 * 128 * 128 * 9 * 56 * 56 * 8
+    a = torch.randn(2048, 2048, dtype=torch.bfloat16)
+    mm_flops = 2 * 2048 ** 3
+    with torch.no_grad():
+        conv_t = time_path(conv, x, seconds)[0]
+        mm_t = time_path(lambda m: m @ m, a, seconds)[0]
+    return dict(fp32_conv=conv_flops / conv_t / 1e9, bf16_matmul=mm_flops / mm_t / 1e9)
+
+
+def upstream_model(cfg, package):
+    """The config's model with the upstream package's own HRNet (and, for det, HRFPN)."""
+    from mmhrnet.models import arch_to_extra
+    up = copy.deepcopy(cfg)
+    ours = up.model.backbone
+    extra = ours.get('extra') or arch_to_extra(ours.get('arch', 'w32'))
+    if package == 'mmpose':  # mmpose's HRNetV1 returns the 1/4 branch only
+        extra['stage4']['multiscale_output'] = False
+    up.model.backbone = dict(type='HRNet', extra=extra,
+                             **{k: ours[k] for k in ('norm_cfg', 'norm_eval') if k in ours})
+    if package == 'mmdet':
+        up.model.neck = dict(type='HRFPN', in_channels=list(extra['stage4']['num_channels']),
+                             out_channels=up.model.neck.out_channels)
+    return build_model(up)
+
+
+def build_paths(task, cfg, model, upstream, shape, batch, workdir, precisions, calib=4,
+                compile=False, log=print):
+    """The named callables to time: upstream eager, mmhrnet eager / fast torch, and the
+    exported model on each backend and precision (int8 calibrated on random inputs)."""
+    from .backend.openvino import cpu_capabilities
+    bf16 = 'BF16' in cpu_capabilities()
+    paths = {}
+    up_net, net = ExportedNet(upstream, task).eval(), ExportedNet(model, task).eval()
+    paths['upstream fp32 eager'] = up_net
+    paths['mmhrnet fp32 eager'] = net
+    paths['mmhrnet fp32 fast (fold BN + NHWC)'] = ExportedNet(
+        optimize_model(copy.deepcopy(model)), task)
+    if compile:
+        paths['mmhrnet fp32 fast + compile'] = ExportedNet(
+            optimize_model(copy.deepcopy(model), compile=True), task)
+    if bf16 and 'bf16' in precisions:
+        paths['mmhrnet bf16 fast (autocast)'] = ExportedNet(
+            optimize_model(copy.deepcopy(model), precision='bf16'), task)
+    onnx_file = osp.join(workdir, ONNX_FILE)
+    example = torch.randn(batch, 3, *shape)
+    log(f'{task}: exporting to ONNX at {tuple(example.shape)}')
+    with torch.no_grad():
+        torch.onnx.export(net, (example, ), onnx_file, dynamo=False, opset_version=17,
+                          input_names=['inputs'])
+    gen = torch.Generator().manual_seed(1)
+    calib_inputs = [torch.randn(batch, 3, *shape, generator=gen).numpy() for _ in range(calib)]
+    threads = torch.get_num_threads()
+    for backend in ('onnxruntime', 'openvino'):
+        mod = get_backend(backend)
+        source = onnx_file
+        for precision in precisions:
+            if precision == 'bf16' and (backend == 'onnxruntime' or not bf16):
+                continue
+            log(f'{task}: {backend} {precision}')
+            file = mod.convert(source, workdir, precision,
+                               calib_inputs if precision == 'int8' else None)
+            if backend == 'openvino' and precision != 'int8':
+                source = osp.join(workdir, file)  # convert the ONNX file once
+            session = mod.Session(osp.join(workdir, file), precision, threads)
+            paths[f'{backend} {precision}'] = _numpy_path(session)
+    return paths
+
+
+def _numpy_path(session):
+    def run(inputs):
+        return [torch.from_numpy(o) for o in session(inputs.numpy())]
+    return run
+
+
+def benchmark_task(task, batch_sizes, precisions=('fp32', 'bf16', 'int8'), shape=None,
+                   min_seconds=2.0, compile=False, progress=None, log=print):
+    """Rows of one task: path, batch, img/s, latency, ratio to upstream, max diff, peak MB."""
+    config, default, package = TASK_MODELS[task]
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    # BN for SyncBN: one CPU process (the same arithmetic in eval mode)
+    cfg = load_config(osp.join(root, config), OPTIONS.get(task))
+    shape = tuple(shape or default)
+    torch.manual_seed(0)
+    model = build_model(cfg)
+    fidelity.randomize(model)  # random weights and BN statistics: differences show
+    upstream = upstream_model(cfg, package)
+    upstream.load_state_dict(model.state_dict(), strict=True)
+    from mmhrnet.utils import complexity
+    gflop = 2 * complexity(ExportedNet(model, task), (torch.zeros(1, 3, *shape), ))['macs'] / 1e9
+    rows = []
+    for batch in batch_sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = build_paths(task, cfg, model, upstream, shape, batch, tmp, precisions,
+                                compile=compile, log=log)
+            x = torch.randn(batch, 3, *shape, generator=torch.Generator().manual_seed(2))
+            ref_latency = ref = None
+            for name, fn in paths.items():
+                with torch.no_grad():
+                    latency, out, peak = time_path(fn, x, min_seconds)
+                if ref is None:
+                    ref, ref_latency = out, latency
+                rows.append(dict(task=task, path=name, batch=batch, img_s=batch / latency,
+                                 latency_ms=latency * 1e3, ratio=ref_latency / latency,
+                                 max_rel_diff=max_rel_diff(out, ref), peak_mb=peak / 2**20,
+                                 shape=shape, gflop=gflop))
+                if progress is not None:
+                    progress.update(1)
+    return rows
+
+
+def count_paths(precisions, compile, bf16):
+    n = 3 + int(compile) + int(bf16 and 'bf16' in precisions)
+    return n + sum(1 for b in ('onnxruntime', 'openvino') for p in precisions
+                   if not (p == 'bf16' and (b == 'onnxruntime' or not bf16)))
+
+
+def format_table(rows):
+    lines = ['| task | input | path | batch | img/s | latency ms | vs upstream | max rel diff '
+             '| peak MB |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |']
+    for r in rows:
+        lines.append(f"| {r['task']} | {r['shape'][0]}x{r['shape'][1]} | {r['path']} | "
+                     f"{r['batch']} | {r['img_s']:.2f} | {r['latency_ms']:.1f} | "
+                     f"{r['ratio']:.2f}x | {r['max_rel_diff']:.1e} | {r['peak_mb']:.0f} |")
+    return '\n'.join(lines)
+
+
+def plot(rows, path):
+    """A bar chart of each path's speed relative to the upstream eager model."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    groups = sorted({(r['task'], r['batch']) for r in rows},
+                    key=lambda g: (list(TASK_MODELS).index(g[0]), g[1]))
+    fig, axes = plt.subplots(1, len(groups), figsize=(4.5 * len(groups), 4.5), squeeze=False)
+    for ax, (task, batch) in zip(axes[0], groups):
+        sel = [r for r in rows if r['task'] == task and r['batch'] == batch]
+        ax.barh([r['path'] for r in sel], [r['ratio'] for r in sel],
+                color=['#888' if r['path'].startswith('upstream') else '#3a7' for r in sel])
+        ax.axvline(1.0, color='k', lw=0.8)
+        for i, r in enumerate(sel):
+            ax.text(r['ratio'], i, f" {r['ratio']:.2f}x", va='center', fontsize=8)
+        ax.set_title(f'{task}, {sel[0]["shape"][0]}x{sel[0]["shape"][1]}, batch {batch}')
+        ax.set_xlabel('speed vs upstream fp32 eager')
+        ax.invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

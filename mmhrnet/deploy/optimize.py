@@ -1,0 +1,129 @@
+"""A faster torch path for inference: conv-BN folding, channels-last memory, bf16 autocast and
+``torch.compile``, behind one call."""
+import torch
+from mmengine.model import is_model_wrapper
+from torch import nn
+
+from mmhrnet.engine.optim_wrapper import autocast_forward
+from mmhrnet.engine.precision import cpu_has_bf16
+
+# Children of an OpenMMLab model that carry the network's multiply-adds, in forward order.
+FEATURE_MODULES = ('backbone', 'neck', 'head', 'decode_head')
+
+
+def _fold(conv, bn):
+    """Fold eval-mode ``bn`` into ``conv`` (in place): the conv then computes both."""
+    scale = bn.running_var.add(bn.eps).rsqrt()
+    if bn.affine:
+        scale = scale * bn.weight
+    shift = -bn.running_mean * scale + (bn.bias if bn.affine else 0)
+    with torch.no_grad():
+        conv.weight.mul_(scale.reshape(-1, *([1] * (conv.weight.dim() - 1))))
+        if conv.bias is None:
+            conv.bias = nn.Parameter(shift.detach().clone())
+        else:
+            conv.bias.copy_(conv.bias * scale + shift)
+
+
+def _foldable(conv, bn):
+    return (isinstance(conv, nn.Conv2d) and type(bn) in (nn.BatchNorm2d, nn.SyncBatchNorm)
+            and bn.track_running_stats and bn.num_features == conv.out_channels)
+
+
+def _pairs(module):
+    """(conv, owner, bn name) for each conv that a BN directly follows inside ``module``: the
+    layers of an ``nn.Sequential``; ``convN`` + ``bnN`` / ``normN`` of HRNet's and ResNet's
+    blocks and stems; ``conv`` + ``norm`` of mmcv's ConvModule (conv before norm)."""
+    children = dict(module.named_children())
+    if isinstance(module, nn.Sequential):
+        names = list(children)
+        for a, b in zip(names, names[1:]):
+            yield children[a], module, b
+        return
+    if type(module).__name__ == 'ConvModule' and getattr(module, 'with_norm', False):
+        if module.order.index('conv') + 1 == module.order.index('norm'):
+            yield module.conv, module, module.norm_name
+        return
+    for name, child in children.items():
+        if name.startswith('conv') and name[4:].isdigit():
+            for norm in (f'bn{name[4:]}', f'norm{name[4:]}'):
+                if norm in children:
+                    yield child, module, norm
+
+
+def fold_conv_bn(model):
+    """Fold every BatchNorm that directly follows a convolution into it (eval mode only) and
+    put an ``nn.Identity`` in its place. Returns the number folded."""
+    if model.training:
+        raise ValueError('fold_conv_bn: the model is in training mode; folding uses the running '
+                         'statistics of eval mode (call model.eval() first)')
+    count = 0
+    for module in list(model.modules()):
+        for conv, owner, name in list(_pairs(module)):
+            bn = getattr(owner, name)
+            if _foldable(conv, bn):
+                _fold(conv, bn)
+                setattr(owner, name, nn.Identity())
+                count += 1
+    return count
+
+
+def _contiguous(out):
+    if isinstance(out, torch.Tensor):
+        return out.contiguous()
+    if isinstance(out, (list, tuple)):
+        return type(out)(_contiguous(o) for o in out)
+    return out
+
+
+def _has_mmcv_ops(module):
+    return any(type(m).__module__.startswith('mmcv.ops') for m in module.modules())
+
+
+def optimize_model(model, precision='fp32', channels_last=True, fold_bn=True, compile=False):
+    """Make an OpenMMLab model (or any module) faster for inference on this machine, in place.
+
+    Args:
+        model (nn.Module): A pose estimator, segmentor, detector (or TTA / DDP wrapper of
+            one), or a bare network; put in eval mode.
+        precision (str): ``'fp32'`` (outputs within 1e-5 of the plain model) or ``'bf16'``
+            (autocast of the backbone, neck and pose / seg head, outputs back in fp32; refused
+            on CPUs without bf16 units).
+        channels_last (bool): NHWC memory, which oneDNN's convolutions run faster. A model
+            holding mmcv ops (which read NCHW only: mmdet's RoIAlign) gets it in its backbone
+            and neck only, their outputs returned to NCHW.
+        fold_bn (bool): Fold BatchNorm into the convolution before it.
+        compile (bool): ``torch.compile`` the feature modules (a first call of several
+            seconds per input shape).
+
+    Returns:
+        nn.Module: ``model``.
+    """
+    if precision not in ('fp32', 'bf16'):
+        raise ValueError(f"precision {precision!r}: expected 'fp32' or 'bf16'")
+    target = model.module if is_model_wrapper(model) else model
+    target = getattr(target, 'module', target)  # test-time augmentation wraps the model
+    device = next(target.parameters()).device
+    if precision == 'bf16' and device.type == 'cpu' and cpu_has_bf16() is False:
+        raise ValueError('precision bf16: this CPU has no bf16 units (neither AVX512-BF16 nor '
+                         'AMX in /proc/cpuinfo), where bf16 is emulated and slower than fp32')
+    model.eval()
+    feats = [getattr(target, n) for n in FEATURE_MODULES
+             if isinstance(getattr(target, n, None), nn.Module)] or [target]
+    if fold_bn:
+        fold_conv_bn(target)
+    if channels_last:
+        if _has_mmcv_ops(target):
+            front = [m for m in feats if not _has_mmcv_ops(m)]
+            for m in front:
+                m.to(memory_format=torch.channels_last)
+            if front:  # the last feature module hands NCHW maps to the mmcv ops
+                front[-1].register_forward_hook(lambda m, args, out: _contiguous(out))
+        else:
+            target.to(memory_format=torch.channels_last)
+    for m in feats:
+        if precision == 'bf16' and not _has_mmcv_ops(m):
+            m.forward = autocast_forward(m.forward, device.type, torch.bfloat16)
+        if compile:
+            m.forward = torch.compile(m.forward)
+    return model
