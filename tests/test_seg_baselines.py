@@ -152,3 +152,27 @@ def test_compare_command_writes_table_and_figure(tmp_path):
     assert Image.open(out / 'seg_compare.png').size[0] > 400
     # A second run reuses both finished work dirs and trains nothing.
     subprocess.run(cmd + ['--no-train'], check=True, cwd=ROOT, capture_output=True)
+
+
+@pytest.mark.parametrize('task', ['synthetic-parts-256x256', 'coco-tiny-person-320x240'])
+def test_same_schedule_data_and_optimiser_for_every_network(task):
+    cfgs = [Config.fromfile(c) for c in
+            sorted(glob.glob(osp.join(ROOT, f'configs/seg_baselines/*_{task}.py')))]
+    assert len(cfgs) == 8
+    for key in ('train_cfg', 'optim_wrapper', 'param_scheduler', 'train_dataloader',
+                'test_dataloader'):
+        assert all(c[key] == cfgs[0][key] for c in cfgs), key
+    assert len({c.model.backbone.type for c in cfgs}) == 4  # HRNet, VGG16, ResNet, UNet
+
+
+def test_coco_tiny_configs_read_the_shared_images(coco_tiny):
+    from mmengine.registry import DATASETS
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/seg_baselines/'
+                                         'segnet_vgg16-w16_coco-tiny-person-320x240.py'))
+    init_default_scope('mmseg')
+    dataset = DATASETS.build(dict(cfg.train_dataloader.dataset,
+                                  ann_file=osp.join(coco_tiny, 'test_coco.json'),
+                                  data_prefix=dict(img_path=coco_tiny)))
+    assert len(dataset) == 4
+    label = dataset[0]['data_samples'].gt_sem_seg.data
+    assert max(label.shape[1:]) == 320 and (label == 1).any() and (label == 0).any()

@@ -1,0 +1,7 @@
+"""mmseg's U-Net on the coco_tiny person task (see the base), at the quarter width of
+its synthetic parsing config."""
+_base_ = ['./_base_/coco-tiny-person-320x240.py']
+model = dict(
+    backbone=dict(_delete_=True, **dict(_base_.unet, base_channels=16)),
+    decode_head=dict(_delete_=True, **dict(_base_.unet_head, in_channels=16, channels=16,
+                                           num_classes=2)))
