@@ -2,11 +2,11 @@
 shares: one error naming the file and the item. Imports no task package."""
 from .coco import (MalformedInputError, check_coco, check_detections, load_json,
                    log_zero_boxes)
-from .config import explain_config_errors, explain_unregistered
+from .config import UnregisteredTypeError, explain_config_errors, explain_unregistered
 from .images import NamedImageErrors, explain_image_error, image_problem
 
 __all__ = [
-    'MalformedInputError', 'NamedImageErrors', 'check_coco', 'check_detections',
-    'explain_config_errors', 'explain_image_error', 'explain_unregistered', 'image_problem',
-    'load_json', 'log_zero_boxes'
+    'MalformedInputError', 'NamedImageErrors', 'UnregisteredTypeError', 'check_coco',
+    'check_detections', 'explain_config_errors', 'explain_image_error', 'explain_unregistered',
+    'image_problem', 'load_json', 'log_zero_boxes'
 ]

@@ -23,9 +23,16 @@ def registered_names(root_name):
     return names
 
 
+class UnregisteredTypeError(KeyError):
+    """A config ``type`` that no registry knows (printed without KeyError's quotes)."""
+
+    def __str__(self):
+        return str(self.args[0])
+
+
 def explain_unregistered(error, config_file):
-    """A ``KeyError`` naming ``config_file`` and the closest names for a registry miss in
-    ``error``, or None when ``error`` is another error."""
+    """An :class:`UnregisteredTypeError` naming ``config_file`` and the closest names for a
+    registry miss in ``error``, or None when ``error`` is another error."""
     match = _NOT_IN.search(str(error))
     if match is None:
         return None
@@ -38,7 +45,7 @@ def explain_unregistered(error, config_file):
                                                             n=3, cutoff=0.6)]
     hint = f'; closest registered: {", ".join(close)}' if close else ''
     where = f' ({scope}::{registry} registry)' if scope else f' ({registry} registry)'
-    return KeyError(f"{config_file}: type '{name}' is not registered{where}{hint}")
+    return UnregisteredTypeError(f"{config_file}: type '{name}' is not registered{where}{hint}")
 
 
 @contextlib.contextmanager
