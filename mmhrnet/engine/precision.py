@@ -104,6 +104,15 @@ def time_train_steps(cfg, data, dtype, steps=3):
     return statistics.median(times[1:])
 
 
+def measure_train_steps(cfg, steps=3):
+    """Seconds per training step in fp32 and under bf16 autocast, on the first real batch."""
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import Runner
+    init_default_scope(cfg.default_scope)
+    data = next(iter(Runner.build_dataloader(copy.deepcopy(cfg.train_dataloader))))
+    return time_train_steps(cfg, data, None, steps), time_train_steps(cfg, data, 'bfloat16', steps)
+
+
 def probe_precision(cfg, steps=3, cache=PROBE_CACHE, logger=None):
     """Measure which precision trains this config's model faster here: a few fp32 and bf16
     autocast steps on one real batch (cached per CPU model, torch, model and batch size).
@@ -123,11 +132,7 @@ def probe_precision(cfg, steps=3, cache=PROBE_CACHE, logger=None):
         fp32 = bf16 = None
         source = 'no bf16 units (neither AVX512-BF16 nor AMX): not probed'
     else:
-        from mmengine.runner import Runner
-        loader = Runner.build_dataloader(copy.deepcopy(cfg.train_dataloader))
-        data = next(iter(loader))
-        fp32 = time_train_steps(cfg, data, None, steps)
-        bf16 = time_train_steps(cfg, data, 'bfloat16', steps)
+        fp32, bf16 = measure_train_steps(cfg, steps)
         source = f'measured over {steps} steps'
         if cache:
             os.makedirs(osp.dirname(cache), exist_ok=True)
