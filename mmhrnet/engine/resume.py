@@ -232,7 +232,9 @@ def inspect_checkpoint(path):
         ckpt = _load_checkpoint(path, map_location='cpu')
     except Exception as e:  # any failure to read is a reason to pass over it
         lines = str(e).strip().splitlines() or ['']
-        return None, f'unreadable ({type(e).__name__}: {lines[0][:160]})'
+        # weights_only's refusal names the global that would run on its last lines
+        line = next((ln for ln in lines if 'global' in ln.lower()), lines[0])
+        return None, f'unreadable ({type(e).__name__}: {line.strip()[:160]})'
     if not isinstance(ckpt, dict) or 'state_dict' not in ckpt or 'meta' not in ckpt:
         return None, 'not a training checkpoint (no state_dict / meta)'
     return ckpt['meta'], None
