@@ -58,7 +58,40 @@ def test_multiscale_output_read_from_extra_like_mmpose():
     assert 'stage4.2.fuse_layers.1.0.0.0.weight' in HRNet(arch='w18').state_dict()
 
 
+@pytest.mark.parametrize('defaults, stage4_key, outputs, mode, norm_eval, conv_init', [
+    ('mmpose', None, 1, 'nearest', False, 'Normal'),  # mmpose reads an absent key as False
+    ('mmpose', True, 4, 'nearest', False, 'Normal'),  # HRNetV2 face / hand, DEKR, CID
+    ('mmseg', None, 4, 'bilinear', False, 'Kaiming'),
+    ('mmseg', False, 4, 'bilinear', False, 'Kaiming'),  # mmseg ignores the extra key
+    ('mmdet', False, 4, 'nearest', True, 'Kaiming'),  # so does mmdet
+    (None, None, 4, 'nearest', False, 'Kaiming'),
+    (None, False, 1, 'nearest', False, 'Kaiming'),
+])
+def test_defaults_follow_the_named_package(defaults, stage4_key, outputs, mode, norm_eval,
+                                           conv_init):
+    extra = arch_to_extra('w18_small_v1')
+    if stage4_key is not None:
+        extra['stage4']['multiscale_output'] = stage4_key
+    model = HRNet(extra=extra, defaults=defaults)
+    assert len(model.out_channels) == outputs
+    assert (model.upsample_mode, model.norm_eval) == (mode, norm_eval)
+    assert model.align_corners == (False if mode == 'bilinear' else None)
+    assert model.init_cfg[0]['type'] == conv_init
+
+
+def test_explicit_arguments_win_over_defaults():
+    model = HRNet(arch='w18_small_v1', defaults='mmdet', norm_eval=False, upsample_mode='bilinear',
+                  align_corners=True, multiscale_output=False)
+    assert (model.norm_eval, model.upsample_mode, model.align_corners) == (False, 'bilinear', True)
+    assert model.out_channels == (16, )
+    extra = arch_to_extra('w18_small_v1')
+    extra['upsample'] = dict(mode='bilinear', align_corners=True)
+    assert HRNet(extra=extra, defaults='mmpose').align_corners is True  # mmpose reads it
+    assert HRNet(extra=extra, defaults='mmdet').upsample_mode == 'nearest'  # mmdet does not
+
+
 @pytest.mark.parametrize('kwargs, match', [
+    (dict(defaults='mmcls'), "defaults = 'mmcls'"),
     (dict(arch='w33'), "Unknown HRNet arch 'w33'"),
     (dict(extra={'stage1': {}}), r"extra\['stage1'\] lacks"),
     (dict(extra={k: v for k, v in arch_to_extra('w18').items() if k != 'stage3'}),

@@ -9,6 +9,7 @@ from mmengine.utils import get_installed_path
 
 from mmhrnet.models import HRNet, arch_to_extra
 from mmhrnet.utils import complexity
+from mmhrnet.utils.complexity import PoseHRNetV1
 from mmhrnet.utils.fidelity import (
     DROP_IN_CHANGES,
     TEST_SIZES,
@@ -21,10 +22,7 @@ from mmhrnet.utils.fidelity import (
 @pytest.mark.parametrize('package', ['mmpose', 'mmseg', 'mmdet'])
 @pytest.mark.parametrize('width', [18, 32, 48])
 def test_drop_in_equality(package, width):
-    extra = arch_to_extra(f'w{width}')
-    if package == 'mmpose':
-        extra['stage4']['multiscale_output'] = False  # what mmpose's default means
-    res = compare_extra(package, extra)
+    res = compare_extra(package, arch_to_extra(f'w{width}'))  # mmpose: no stage-4 key: V1
     assert res['max_rel_diff'] < 1e-5
     if width == 32:  # the key counts HRNET_FACTS gives for one and four outputs
         assert res['keys'] == (1752 if package == 'mmpose' else 1830)
@@ -62,22 +60,10 @@ def test_non_multiple_of_32_sides_break_upstream_nearest_but_not_ours():
     assert [o.shape[-2] for o in ours(x)] == [50, 25, 13, 7]
 
 
-class PoseV1(torch.nn.Module):
-    """HRNetV1 + the 1x1 heatmap head, as the pose papers count it."""
-
-    def __init__(self, width):
-        super().__init__()
-        self.backbone = HRNet(arch=f'w{width}', multiscale_output=False)
-        self.head = torch.nn.Conv2d(width, 17, 1)
-
-    def forward(self, x):
-        return self.head(self.backbone(x)[0])
-
-
 @pytest.mark.parametrize('width, params, gmacs, gflops', [(32, 28.54, 7.65, 7.1),
                                                           (48, 63.60, 15.69, 14.6)])
 def test_published_pose_complexity(width, params, gmacs, gflops):
-    res = complexity(PoseV1(width).eval(), (torch.randn(1, 3, 256, 192), ))
+    res = complexity(PoseHRNetV1(f'w{width}').eval(), (torch.randn(1, 3, 256, 192), ))
     assert round(res['params'] / 1e6, 2) == params
     assert round(res['macs'] / 1e9, 2) == gmacs
     assert round(res['gflops_published'], 1) == gflops

@@ -20,9 +20,9 @@ from mmseg.structures import SegDataSample
 
 import mmhrnet  # noqa: F401 (mmhrnet:: configs)
 from mmhrnet.synthetic import PART_FLIP_PAIRS, generate_synthetic_people
+from mmhrnet.convert import convert_official_seg
 from mmhrnet.seg import (CocoPersonSegDataset, LoadSegAnnotations, SwapLabelsSegTTAModel,
-                         SyntheticPartsDataset, SyntheticPersonSegDataset, convert_official_seg,
-                         rasterize_person_masks)
+                         SyntheticPartsDataset, SyntheticPersonSegDataset, rasterize_person_masks)
 from mmhrnet.utils.fidelity import max_rel_diff, randomize
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -143,7 +143,7 @@ def test_convert_tool(tmp_path):
     _, official = official_reference(18, 5)
     src, dst = tmp_path / 'official.pth', tmp_path / 'converted.pth'
     torch.save(official, src)
-    proc = run_tool('tools/misc/convert_official_seg.py', src, dst)
+    proc = run_tool('tools/misc/convert_weights.py', src, dst, '--from', 'official-seg')
     assert proc.returncode == 0, proc.stderr[-2000:]
     ours = our_model('w18', num_classes=5)
     ours.load_state_dict(torch.load(dst, weights_only=True)['state_dict'], strict=True)

@@ -1,5 +1,5 @@
-from .cli import (build_runner_cfg, load_checkpoint_strict, overfit_schedule, parse_runner_args,
-                  retarget_dataset, set_show_dir)
+from .cli import (build_model_from_config, build_runner_cfg, load_checkpoint_strict,
+                  overfit_schedule, parse_runner_args, retarget_dataset, set_show_dir)
 from .checkpoint_hook import SafeCheckpointHook
 from .hooks import ChannelsLastHook
 from .optim_wrapper import AutocastOptimWrapper
@@ -8,7 +8,8 @@ from .resume import ExactResumeHook, find_resume_checkpoint, resolve_resume
 
 __all__ = [
     'AutocastOptimWrapper', 'ChannelsLastHook', 'ExactResumeHook', 'SafeCheckpointHook',
-    'find_resume_checkpoint', 'resolve_resume', 'build_runner_cfg', 'cpu_has_amx', 'enable_amp',
+    'find_resume_checkpoint', 'resolve_resume', 'build_model_from_config', 'build_runner_cfg',
+    'cpu_has_amx', 'enable_amp',
     'load_checkpoint_strict', 'overfit_schedule', 'parse_runner_args', 'retarget_dataset',
     'set_show_dir'
 ]

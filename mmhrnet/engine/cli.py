@@ -47,6 +47,21 @@ def build_runner_cfg(args):
     return cfg
 
 
+def build_model_from_config(path, options=None):
+    """Build the ``model`` of a config file in its ``default_scope`` (``options``: overrides as
+    ``--cfg-options`` gives them)."""
+    import mmhrnet  # noqa: F401 (registers `mmhrnet::` configs)
+    from mmengine.registry import MODELS, DefaultScope, init_default_scope
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file not found: {path}')
+    cfg = Config.fromfile(path)
+    if options:
+        cfg.merge_from_dict(options)
+    init_default_scope(cfg.get('default_scope', 'mmhrnet'))
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
+        return MODELS.build(cfg.model)
+
+
 def load_checkpoint_strict(model, filename):
     """Load ``filename`` into ``model`` (unwrapped from DDP / TTA wrappers where needed), failing
     with the file name and the offending keys on any missing, unexpected or mis-shaped key."""

@@ -1,4 +1,4 @@
-from .backbones import ARCH_ZOO, HRNet, arch_to_extra
+from .backbones import ARCH_ZOO, UPSTREAM_DEFAULTS, HRNet, arch_to_extra
 from .inputs import inputs_from
 
-__all__ = ['ARCH_ZOO', 'HRNet', 'arch_to_extra', 'inputs_from']
+__all__ = ['ARCH_ZOO', 'UPSTREAM_DEFAULTS', 'HRNet', 'arch_to_extra', 'inputs_from']

@@ -6,7 +6,6 @@ Registered in mmhrnet's scope (``type='mmhrnet.HRNetV2Head'`` etc., no ``custom_
 ``LoadSegAnnotations``, ``LoadCocoPersonSeg``.
 """
 from . import baselines  # noqa: F401 (registers the networks HRNetV2 replaced)
-from .convert import convert_official_seg, load_official_seg
 from .datasets import CocoPersonSegDataset, SyntheticPartsDataset, SyntheticPersonSegDataset
 from .head import HRNetV2Head
 from .segmentor import CheckedEncoderDecoder, SwapLabelsSegTTAModel, head_inputs_from
@@ -16,6 +15,6 @@ from .transforms import (LoadCocoPersonSeg, LoadSegAnnotations, check_seg_map,
 __all__ = [
     'CheckedEncoderDecoder', 'CocoPersonSegDataset', 'HRNetV2Head', 'LoadCocoPersonSeg',
     'LoadSegAnnotations', 'SwapLabelsSegTTAModel', 'SyntheticPartsDataset',
-    'SyntheticPersonSegDataset', 'check_seg_map', 'convert_official_seg', 'load_official_seg',
+    'SyntheticPersonSegDataset', 'check_seg_map',
     'head_inputs_from', 'rasterize_person_masks'
 ]

@@ -1,5 +1,6 @@
 """Parameter and multiply-add counts in the conventions HRNet papers publish."""
 import torch
+import torch.nn as nn
 from mmengine.analysis import FlopAnalyzer
 
 # fvcore-style operator names whose counts are multiply-adds of weights (what the HRNet papers
@@ -31,3 +32,44 @@ def complexity(model, inputs):
         macs=macs,
         gflops_published=macs / 1024**3,
         other=sum(by_op.values()) - macs)
+
+
+class PoseHRNetV1(nn.Module):
+    """HRNetV1 with the pose papers' 1x1 heatmap head (highest-resolution branch only)."""
+
+    def __init__(self, arch, num_keypoints=17):
+        from mmhrnet.models import HRNet
+        super().__init__()
+        self.backbone = HRNet(arch=arch, multiscale_output=False)
+        self.head = nn.Conv2d(self.backbone.out_channels[0], num_keypoints, 1)
+
+    def forward(self, x):
+        return self.head(self.backbone(x)[0])
+
+
+class TensorForward(nn.Module):
+    """Calls an OpenMMLab model in ``tensor`` mode, or its ``extract_feat`` as a fallback."""
+
+    def __init__(self, model, method):
+        super().__init__()
+        self.model, self.method = model, method
+
+    def forward(self, x):
+        if self.method == 'tensor':
+            return self.model(x, mode='tensor')
+        return self.model.extract_feat(x)
+
+
+def measure(model, shape):
+    """:func:`complexity` of ``model`` on one ``(H, W)`` input, through ``tensor`` mode or
+    ``extract_feat`` for OpenMMLab models. Returns the counts and the method used."""
+    x = torch.randn(1, 3, *shape)
+    model.eval()
+    if hasattr(model, 'extract_feat'):
+        for method in ('tensor', 'extract_feat'):
+            try:
+                return complexity(TensorForward(model, method), (x, )), method
+            except Exception as e:  # noqa: BLE001 (detectors need data samples in tensor mode)
+                error = e
+        raise error
+    return complexity(model, (x, )), 'forward'

@@ -9,60 +9,11 @@ the HRNet papers' convention, the same multiply-adds divided by 1024**3.
 """
 import argparse
 
-import torch
-import torch.nn as nn
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
+from mmhrnet.engine import build_model_from_config
 from mmhrnet.models import ARCH_ZOO, HRNet
-from mmhrnet.utils import complexity
-
-
-class PoseHRNetV1(nn.Module):
-    """HRNetV1 with the pose papers' 1x1 heatmap head (highest-resolution branch only)."""
-
-    def __init__(self, arch, num_keypoints):
-        super().__init__()
-        self.backbone = HRNet(arch=arch, multiscale_output=False)
-        self.head = nn.Conv2d(self.backbone.out_channels[0], num_keypoints, 1)
-
-    def forward(self, x):
-        return self.head(self.backbone(x)[0])
-
-
-class TensorForward(nn.Module):
-    """Calls an OpenMMLab model in ``tensor`` mode, or its ``extract_feat`` as a fallback."""
-
-    def __init__(self, model, method):
-        super().__init__()
-        self.model, self.method = model, method
-
-    def forward(self, x):
-        if self.method == 'tensor':
-            return self.model(x, mode='tensor')
-        return self.model.extract_feat(x)
-
-
-def build_from_config(path, options):
-    from mmengine.registry import MODELS, DefaultScope, init_default_scope
-    cfg = Config.fromfile(path)
-    if options:
-        cfg.merge_from_dict(options)
-    init_default_scope(cfg.get('default_scope', 'mmhrnet'))
-    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
-        return MODELS.build(cfg.model)
-
-
-def measure(model, shape):
-    x = torch.randn(1, 3, *shape)
-    model.eval()
-    if hasattr(model, 'extract_feat'):
-        for method in ('tensor', 'extract_feat'):
-            try:
-                return complexity(TensorForward(model, method), (x, )), method
-            except Exception as e:  # noqa: BLE001 (detectors need data samples in tensor mode)
-                error = e
-        raise error
-    return complexity(model, (x, )), 'forward'
+from mmhrnet.utils.complexity import PoseHRNetV1, measure
 
 
 def main():
@@ -78,7 +29,8 @@ def main():
     shape = tuple(args.shape or (256, 192))
 
     if args.target.endswith('.py'):
-        rows = [(args.target, *measure(build_from_config(args.target, args.cfg_options), shape))]
+        rows = [(args.target,
+                 *measure(build_model_from_config(args.target, args.cfg_options), shape))]
     else:
         archs = list(ARCH_ZOO) if args.target == 'all' else [args.target]
         rows = []

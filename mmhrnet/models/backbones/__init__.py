@@ -1,3 +1,3 @@
-from .hrnet import ARCH_ZOO, HRNet, arch_to_extra
+from .hrnet import ARCH_ZOO, UPSTREAM_DEFAULTS, HRNet, arch_to_extra
 
-__all__ = ['ARCH_ZOO', 'HRNet', 'arch_to_extra']
+__all__ = ['ARCH_ZOO', 'UPSTREAM_DEFAULTS', 'HRNet', 'arch_to_extra']

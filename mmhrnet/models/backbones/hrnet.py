@@ -4,14 +4,20 @@ One implementation for pose (V1), segmentation (V2) and detection (V2p). Its sta
 are those of the official repositories, mmpose, mmseg, mmdet and timm, and every behaviour in
 which those copies differ is an explicit argument:
 
-===================  ==============  ============  ============  ===========
-behaviour            mmpose          mmseg         mmdet         here
-===================  ==============  ============  ============  ===========
-fusion upsampling    nearest         bilinear      nearest       ``upsample_mode``
-stage-4 outputs      1               4             4             ``multiscale_output``
-``norm_eval``        False           False         True          ``norm_eval``
-default init         Normal(0.001)   Kaiming       Kaiming       ``init_cfg``
-===================  ==============  ============  ============  ===========
+=====================  ===============  ============  ============  =======================
+behaviour              mmpose           mmseg         mmdet         here
+=====================  ===============  ============  ============  =======================
+fusion upsampling      ``extra`` or     bilinear      nearest       ``upsample_mode``
+                       nearest
+stage-4 outputs        ``extra`` or 1   4 (argument)  4 (argument)  ``multiscale_output``
+``norm_eval``          False            False         True          ``norm_eval``
+default init           Normal(0.001)    Kaiming       Kaiming       ``init_cfg``
+=====================  ===============  ============  ============  =======================
+
+``defaults='mmpose' | 'mmseg' | 'mmdet'`` takes one package's column (:data:`UPSTREAM_DEFAULTS`)
+for every argument a config leaves out, including how that package reads ``extra``, so that an
+upstream config works after changing ``type='HRNet'`` to ``type='mmhrnet.HRNet'`` plus that one
+argument.
 """
 import copy
 import logging
@@ -48,6 +54,26 @@ ARCH_ZOO = {
     },
 }
 STAGE_KEYS = ('num_modules', 'num_branches', 'block', 'num_blocks', 'num_channels')
+KAIMING_INIT = [dict(type='Kaiming', layer='Conv2d'),
+                dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])]
+# What each package's HRNet does with an argument or ``extra`` key that a config leaves out.
+#   multiscale_output: the argument's default.
+#   extra_multiscale: the default of ``extra['stage4']['multiscale_output']``, or None where the
+#       package ignores that key (mmseg, mmdet: the argument alone decides).
+#   upsample: fixed fusion (mode, align_corners), or None: ``extra['upsample']``, else nearest.
+UPSTREAM_DEFAULTS = {
+    'mmhrnet': dict(multiscale_output=True, extra_multiscale=True, upsample=None,
+                    norm_eval=False, init_cfg=KAIMING_INIT),
+    # mmpose has no multiscale_output argument: extra alone decides, one output when absent.
+    'mmpose': dict(multiscale_output=True, extra_multiscale=False, upsample=None,
+                   norm_eval=False,
+                   init_cfg=[dict(type='Normal', std=0.001, layer=['Conv2d']),
+                             dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])]),
+    'mmseg': dict(multiscale_output=True, extra_multiscale=None, upsample=('bilinear', False),
+                  norm_eval=False, init_cfg=KAIMING_INIT),
+    'mmdet': dict(multiscale_output=True, extra_multiscale=None, upsample=('nearest', None),
+                  norm_eval=True, init_cfg=KAIMING_INIT),
+}
 # Keys of ImageNet classification checkpoints that no HRNet representation uses.
 CLS_HEAD_PREFIXES = ('incre_modules.', 'downsamp_modules.', 'final_layer.', 'classifier.')
 
@@ -262,20 +288,23 @@ class HRNet(BaseModule):
             with ``num_modules``, ``num_branches``, ``block``, ``num_blocks``,
             ``num_channels``; optional ``stage4.multiscale_output`` and ``upsample``).
         in_channels (int): Input image channels. Defaults to 3.
-        multiscale_output (bool): Return all four branches (HRNetV2/V2p, mmseg, mmdet) or
-            only the highest-resolution one (HRNetV1, mmpose). ``False`` here or in
-            ``extra['stage4']['multiscale_output']`` gives one output. Defaults to True.
+        multiscale_output (bool, optional): Return all four branches (HRNetV2/V2p, mmseg,
+            mmdet) or only the highest-resolution one (HRNetV1). ``False`` here or in
+            ``extra['stage4']['multiscale_output']`` (where ``defaults`` reads that key) gives
+            one output. Defaults to ``defaults``' reading: True, and with
+            ``defaults='mmpose'`` the ``extra`` key, False when absent.
         upsample_mode (str, optional): Fusion upsampling, ``'nearest'`` (official pose /
             classification / detection code, mmpose, mmdet, timm) or ``'bilinear'`` (mmseg,
-            official segmentation code). Defaults to ``extra['upsample']['mode']`` if present,
-            else ``'nearest'``.
+            official segmentation code). Defaults to bilinear for ``defaults='mmseg'``,
+            nearest for ``'mmdet'``, else ``extra['upsample']['mode']`` if present, else
+            ``'nearest'``.
         align_corners (bool, optional): ``align_corners`` of bilinear fusion upsampling.
-            Defaults to ``extra['upsample']['align_corners']`` if present, else None for
-            nearest and False for bilinear.
+            Defaults to ``extra['upsample']['align_corners']`` if read and present, else None
+            for nearest and False for bilinear.
         conv_cfg (dict, optional): Convolution config. Defaults to None (``nn.Conv2d``).
         norm_cfg (dict): Normalisation config. Defaults to ``dict(type='BN')``.
-        norm_eval (bool): Keep norm layers in eval mode while training (mmdet: True).
-            Defaults to False.
+        norm_eval (bool, optional): Keep norm layers in eval mode while training. Defaults
+            to True for ``defaults='mmdet'``, else False.
         frozen_stages (int): Freeze the stem (0) and stages 1..n with their transitions;
             -1 freezes nothing. Defaults to -1.
         with_cp (bool): Gradient checkpointing in every block. Defaults to False.
@@ -283,9 +312,14 @@ class HRNet(BaseModule):
             pretrained checkpoint). Defaults to False.
         pretrained (str, optional): Deprecated alias of ``init_cfg=dict(type='Pretrained',
             checkpoint=pretrained)``, kept because mmseg models pass it down.
-        init_cfg (dict | list[dict], optional): Defaults to Kaiming for convs and 1 for
-            norms. ``dict(type='Pretrained', checkpoint=..., prefix=...)`` loads backbone
+        init_cfg (dict | list[dict], optional): Defaults to Normal(std=0.001) for convs with
+            ``defaults='mmpose'``, else Kaiming; 1 for norms.
+            ``dict(type='Pretrained', checkpoint=..., prefix=...)`` loads backbone
             keys strictly and reports unused ImageNet classification keys in one line.
+        defaults (str, optional): ``'mmpose'``, ``'mmseg'`` or ``'mmdet'``: the package whose
+            defaults (:data:`UPSTREAM_DEFAULTS`) fill every argument left as None and decide
+            how ``extra`` is read, so that the package's configs work unchanged. None:
+            mmhrnet's own (four outputs unless ``extra`` says one, nearest, Kaiming).
 
     Example:
         >>> import torch
@@ -305,40 +339,48 @@ class HRNet(BaseModule):
                  arch='w32',
                  extra=None,
                  in_channels=3,
-                 multiscale_output=True,
+                 multiscale_output=None,
                  upsample_mode=None,
                  align_corners=None,
                  conv_cfg=None,
                  norm_cfg=dict(type='BN'),
-                 norm_eval=False,
+                 norm_eval=None,
                  frozen_stages=-1,
                  with_cp=False,
                  zero_init_residual=False,
                  pretrained=None,
-                 init_cfg=None):
+                 init_cfg=None,
+                 defaults=None):
+        if defaults not in (None, *UPSTREAM_DEFAULTS):
+            raise ValueError(f'HRNet defaults = {defaults!r}; expected None or one of '
+                             f'{sorted(UPSTREAM_DEFAULTS)}')
+        self.defaults = defaults or 'mmhrnet'
+        pkg = UPSTREAM_DEFAULTS[self.defaults]
         if pretrained is not None:
             if init_cfg is not None:
                 raise ValueError('HRNet: give init_cfg or pretrained, not both')
             init_cfg = dict(type='Pretrained', checkpoint=pretrained)
-        if init_cfg is None:
-            init_cfg = [dict(type='Kaiming', layer='Conv2d'),
-                        dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])]
-        super().__init__(init_cfg)
+        super().__init__(copy.deepcopy(pkg['init_cfg']) if init_cfg is None else init_cfg)
         extra = arch_to_extra(arch) if extra is None else copy.deepcopy(dict(extra))
         _check_extra(extra)
         self.extra = extra
-        upsample = extra.get('upsample', {})
-        self.upsample_mode = upsample_mode or upsample.get('mode', 'nearest')
+        upsample = {} if pkg['upsample'] else extra.get('upsample', {})
+        fixed_mode, fixed_corners = pkg['upsample'] or (None, None)
+        self.upsample_mode = upsample_mode or fixed_mode or upsample.get('mode', 'nearest')
         if self.upsample_mode not in ('nearest', 'bilinear'):
             raise ValueError(f"HRNet upsample_mode = {self.upsample_mode!r}; expected "
                              "'nearest' or 'bilinear'")
         if align_corners is None:
-            align_corners = upsample.get(
+            align_corners = fixed_corners if self.upsample_mode == fixed_mode else upsample.get(
                 'align_corners', None if self.upsample_mode == 'nearest' else False)
         self.align_corners = align_corners
-        self.multiscale_output = bool(
-            multiscale_output and extra['stage4'].get('multiscale_output', True))
-        self.norm_eval = norm_eval
+        if multiscale_output is None:
+            multiscale_output = pkg['multiscale_output']
+        if pkg['extra_multiscale'] is not None:
+            multiscale_output = multiscale_output and extra['stage4'].get(
+                'multiscale_output', pkg['extra_multiscale'])
+        self.multiscale_output = bool(multiscale_output)
+        self.norm_eval = pkg['norm_eval'] if norm_eval is None else norm_eval
         self.frozen_stages = frozen_stages
         self.zero_init_residual = zero_init_residual
         self._layer_cfg = dict(conv_cfg=conv_cfg, norm_cfg=copy.deepcopy(norm_cfg))

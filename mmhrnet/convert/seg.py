@@ -6,26 +6,20 @@ the same names as mmseg's, see HRNET_FACTS section 3) and the head as
 checkpoints saved by its training script wrap all of it in ``model.`` (its ``FullModel``) beside
 ``loss.*`` criterion buffers, sometimes under ``state_dict`` and a DataParallel ``module.``.
 """
-from collections import OrderedDict
-
 import torch
 
-HEAD_KEYS = {
-    'last_layer.0.': 'decode_head.convs.0.conv.',
-    'last_layer.1.': 'decode_head.convs.0.bn.',
-    'last_layer.3.': 'decode_head.conv_seg.',
-}
+from .core import rename, require, unwrap
+
+RULES = [
+    (r'^loss\.', None, "the training criterion's class weights"),
+    (r'^last_layer\.0\.(.*)$', r'decode_head.convs.0.conv.\1', ''),
+    (r'^last_layer\.1\.(.*)$', r'decode_head.convs.0.bn.\1', ''),
+    (r'^last_layer\.3\.(.*)$', r'decode_head.conv_seg.\1', ''),
+]
 
 
-def _strip(key):
-    for prefix in ('module.', 'model.'):
-        if key.startswith(prefix):
-            key = key[len(prefix):]
-    return key
-
-
-def convert_official_seg(state_dict, fold_bias=True):
-    """Rename an official HRNetV2 segmentation state dict to mmhrnet's / mmseg's layout.
+def official_seg(state_dict, fold_bias=True):
+    """Convert an official HRNetV2 segmentation state dict, with the report.
 
     Args:
         state_dict (dict): Official checkpoint (a state dict, or a dict holding one under
@@ -38,37 +32,33 @@ def convert_official_seg(state_dict, fold_bias=True):
             ``decode_head.convs.0.conv.bias``, for ``HRNetV2Head(conv_bias=True)``.
 
     Returns:
-        OrderedDict: ``backbone.*`` and ``decode_head.*`` keys, loadable strictly into an
+        Conversion: ``backbone.*`` and ``decode_head.*`` keys, loadable strictly into an
         EncoderDecoder with ``mmhrnet.HRNet`` and ``mmhrnet.HRNetV2Head``.
 
     Raises:
         KeyError: The state dict has no ``last_layer`` head or no backbone keys.
     """
-    if 'state_dict' in state_dict and isinstance(state_dict['state_dict'], dict):
-        state_dict = state_dict['state_dict']
-    out = OrderedDict()
-    for key, value in state_dict.items():
-        key = _strip(key)
-        if key.startswith('loss.'):  # the training criterion's class weights
-            continue
-        for old, new in HEAD_KEYS.items():
-            if key.startswith(old):
-                out[new + key[len(old):]] = value
-                break
-        else:
-            out['backbone.' + key] = value
-    if 'decode_head.conv_seg.weight' not in out:
-        raise KeyError('not an official HRNet segmentation checkpoint: no last_layer.3.weight '
-                       f'(keys start {list(state_dict)[:5]})')
-    if 'backbone.conv1.weight' not in out:
-        raise KeyError('not an official HRNet segmentation checkpoint: no conv1.weight')
+    state = unwrap(state_dict)
+    state = type(state)((k[6:] if k.startswith('model.') else k, v) for k, v in state.items())
+    conv = rename(state, RULES, 'official-seg', default=r'backbone.\1')
+    require(conv, ['decode_head.conv_seg.weight'],
+            'an official HRNet segmentation checkpoint (last_layer.3.weight)')
+    require(conv, ['backbone.conv1.weight'], 'an official HRNet segmentation checkpoint')
+    out = conv.state_dict
     bias = out.get('decode_head.convs.0.conv.bias')
     if fold_bias and bias is not None:
         del out['decode_head.convs.0.conv.bias']
+        conv.mapped = [(o, n) for o, n in conv.mapped if n != 'decode_head.convs.0.conv.bias']
+        conv.drop('last_layer.0.bias', 'folded into decode_head.convs.0.bn.running_mean')
         mean = out['decode_head.convs.0.bn.running_mean']
         out['decode_head.convs.0.bn.running_mean'] = (mean.double() - bias.double()).to(
             mean.dtype)
-    return out
+    return conv
+
+
+def convert_official_seg(state_dict, fold_bias=True):
+    """:func:`official_seg`'s state dict (an ``OrderedDict``)."""
+    return official_seg(state_dict, fold_bias).state_dict
 
 
 def load_official_seg(filename, fold_bias=True):
