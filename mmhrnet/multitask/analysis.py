@@ -88,33 +88,49 @@ def build_for_test(config, checkpoint=None, options=None):
     return model.eval(), dataset
 
 
-def inference_cost(model, dataset, num_images=20, warmup=2):
-    """Multiply-adds and seconds per image of ``model.test_step`` on the first ``num_images``
-    images of ``dataset``, one image per step (for a top-down pose dataset: all the person
-    boxes of one image in one step).
-
-    Returns:
-        dict: ``gmacs`` (per image), ``s_per_img``, ``img_per_s``, ``images``, ``samples``.
-    """
+def _image_steps(dataset, num_images):
+    """Batches of ``dataset``, one image each (all samples sharing an ``img_id``)."""
     groups = defaultdict(list)
     for i in range(len(dataset)):
         img_id = dataset.get_data_info(i).get('img_id')
-        if img_id not in groups and len(groups) == num_images + warmup:
+        if img_id not in groups and len(groups) == num_images:
             break
         groups[img_id].append(i)
-    steps = [pseudo_collate([dataset[i] for i in idx]) for idx in groups.values()]
-    if len(steps) <= warmup:
-        raise ValueError(f'{len(steps)} images: need more than the {warmup} warm-up ones')
-    macs, seconds, samples = 0, 0.0, 0
+    return [pseudo_collate([dataset[i] for i in idx]) for idx in groups.values()]
+
+
+def inference_costs(models, num_images=20, warmup=2):
+    """Multiply-adds and seconds per image of each model's ``test_step`` on the first images
+    of its dataset, one image per step (for a top-down pose dataset: all the person boxes of
+    one image in one step). The models take turns image by image, so that a changing load on
+    a shared machine falls on all of them alike.
+
+    Args:
+        models (dict): ``name: (model, dataset)``.
+        num_images (int): Images measured, after ``warmup`` unmeasured ones.
+
+    Returns:
+        dict: ``name: dict(gmacs, s_per_img, img_per_s, images, samples)`` (per image).
+    """
+    steps = {k: _image_steps(ds, num_images + warmup) for k, (_, ds) in models.items()}
+    counts = {len(v) for v in steps.values()}
+    if min(counts) <= warmup:
+        raise ValueError(f'{min(counts)} images: need more than the {warmup} warm-up ones')
+    total = {k: dict(macs=0, seconds=0.0, samples=0) for k in models}
     with torch.no_grad():
-        for n, data in enumerate(steps):
-            with MacCounter(model) as counter:
-                start = time.perf_counter()
-                model.test_step(data)
-                elapsed = time.perf_counter() - start
-            if n >= warmup:
-                macs, seconds = macs + counter.macs, seconds + elapsed
-                samples += len(data['data_samples'])
-    images = len(steps) - warmup
-    return dict(gmacs=macs / images / 1e9, s_per_img=seconds / images,
-                img_per_s=images / seconds, images=images, samples=samples)
+        for n in range(min(counts)):
+            for name, (model, _) in models.items():
+                data = steps[name][n]
+                with MacCounter(model) as counter:
+                    start = time.perf_counter()
+                    model.test_step(data)
+                    elapsed = time.perf_counter() - start
+                if n >= warmup:
+                    t = total[name]
+                    t['macs'] += counter.macs
+                    t['seconds'] += elapsed
+                    t['samples'] += len(data['data_samples'])
+    images = min(counts) - warmup
+    return {k: dict(gmacs=t['macs'] / images / 1e9, s_per_img=t['seconds'] / images,
+                    img_per_s=images / t['seconds'], images=images, samples=t['samples'])
+            for k, t in total.items()}

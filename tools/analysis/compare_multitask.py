@@ -18,8 +18,9 @@ import glob
 import os.path as osp
 
 import torch
+from mmengine.config import DictAction
 
-from mmhrnet.multitask.analysis import build_for_test, inference_cost, last_val_metrics
+from mmhrnet.multitask.analysis import build_for_test, inference_costs, last_val_metrics
 
 # metric of each column, per model kind: (key in the validation entry, scale to percent)
 COLUMNS = ('keypoint AP', 'parsing mIoU', 'box AP', 'mask AP')
@@ -46,20 +47,23 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     for kind in KEYS:
         parser.add_argument(f'--{kind}', nargs=2, metavar=('CONFIG', 'WORK_DIR'), required=True)
+        parser.add_argument(f'--{kind}-cfg-options', nargs='+', action=DictAction,
+                            help=f'config overrides of the {kind} model, as it was trained')
     parser.add_argument('--num-images', type=int, default=20, help='test images timed')
     parser.add_argument('--threads', type=int, default=2, help='torch threads while timing')
     parser.add_argument('--out', help='also write the table to this markdown file')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    rows = {}
+    rows, models = {}, {}
     for kind in KEYS:
         config, work_dir = getattr(args, kind)
         metrics = last_val_metrics(work_dir)
-        model, dataset = build_for_test(config, checkpoint_of(work_dir))
-        cost = inference_cost(model, dataset, args.num_images)
-        values = {col: metrics[key] * scale for col, (key, scale) in KEYS[kind].items()}
-        rows[kind] = dict(values, **cost, step=metrics.get('step'))
+        options = getattr(args, f'{kind}_cfg_options')
+        models[kind] = build_for_test(config, checkpoint_of(work_dir), options)
+        rows[kind] = {col: metrics[key] * scale for col, (key, scale) in KEYS[kind].items()}
+    for kind, cost in inference_costs(models, args.num_images).items():
+        rows[kind].update(cost)
         print(kind, rows[kind], flush=True)
 
     singles = [rows[k] for k in ('pose', 'seg', 'det')]
