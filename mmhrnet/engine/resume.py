@@ -243,23 +243,27 @@ def inspect_checkpoint(path):
 def find_resume_checkpoint(work_dir):
     """The newest checkpoint in ``work_dir`` that can be resumed from.
 
-    Tries the one ``last_checkpoint`` names first, then the folder's ``epoch_*.pth`` and
-    ``iter_*.pth`` files (best checkpoints have no optimizer state), newest first.
+    Tries the folder's ``epoch_*.pth`` and ``iter_*.pth`` files and the one ``last_checkpoint``
+    names, newest first (best checkpoints have no optimizer state).
 
     Returns:
         tuple: ``(path or None, its meta or None, [(skipped path, reason), ...])``.
     """
-    candidates = []
+    named = None
     pointer = osp.join(work_dir, 'last_checkpoint')
     if osp.isfile(pointer):
         with open(pointer) as f:
-            named = f.read().strip()
-        if named:
-            candidates.append(named if osp.isabs(named) or osp.isfile(named)
-                              else osp.join(work_dir, osp.basename(named)))
+            named = f.read().strip() or None
+        if named and not osp.isabs(named) and not osp.isfile(named):
+            named = osp.join(work_dir, osp.basename(named))
     files = glob.glob(osp.join(work_dir, 'epoch_*.pth')) + glob.glob(
         osp.join(work_dir, 'iter_*.pth'))
-    candidates += sorted(files, key=lambda p: (os.path.getmtime(p), _checkpoint_step(p)),
+    if named and osp.isfile(named):
+        files.append(named)
+    # Saves are atomic, so a file newer than the one the pointer names is complete (the kill
+    # came before the pointer was updated): newest first, a pointer to a lost file before all.
+    candidates = [named] if named and not osp.isfile(named) else []
+    candidates += sorted(set(files), key=lambda p: (os.path.getmtime(p), _checkpoint_step(p)),
                          reverse=True)
     skipped, seen = [], set()
     for path in candidates:

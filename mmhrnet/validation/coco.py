@@ -92,6 +92,21 @@ IMAGE_KEYS = ('id', 'file_name', 'height', 'width')
 DET_KEYS = ('image_id', 'category_id', 'bbox', 'score')
 
 
+def _check_entry(item, index, section, name, known, seen, path):
+    """An image or annotation: an object with a new integer ``id``; returns how to name it."""
+    where = f'{section}[{index}]'
+    if not isinstance(item, dict):
+        raise MalformedInputError(f'{path}: {where} is {_short(item)}, expected an object')
+    _unknown_keys(item, known, where, path)
+    if not _is_int(item.get('id')):
+        raise MalformedInputError(f"{path}: {where}: 'id' is {_short(item.get('id'))}, "
+                                  'expected an integer')
+    if item['id'] in seen:
+        raise MalformedInputError(f'{path}: {name} {item["id"]} appears twice in {section}')
+    seen.add(item['id'])
+    return f'{name} {item["id"]}'
+
+
 def check_coco(data, path, num_keypoints=None, need_bbox=True, need_segmentation=False,
                zero_boxes=True):
     """Check a COCO annotation dict loaded from ``path``.
@@ -127,17 +142,7 @@ def check_coco(data, path, num_keypoints=None, need_bbox=True, need_segmentation
         cat_ids.add(cat['id'])
     image_ids = set()
     for i, img in enumerate(data['images']):
-        where = f'images[{i}]'
-        if not isinstance(img, dict):
-            raise MalformedInputError(f'{path}: {where} is {_short(img)}, expected an object')
-        _unknown_keys(img, IMAGE_KEYS, where, path)
-        if not _is_int(img.get('id')):
-            raise MalformedInputError(f"{path}: {where}: 'id' is {_short(img.get('id'))}, "
-                                      'expected an integer')
-        where = f'image {img["id"]}'
-        if img['id'] in image_ids:
-            raise MalformedInputError(f'{path}: {where} appears twice in images')
-        image_ids.add(img['id'])
+        where = _check_entry(img, i, 'images', 'image', IMAGE_KEYS, image_ids, path)
         if not isinstance(img.get('file_name'), str) or not img['file_name']:
             raise MalformedInputError(f"{path}: {where}: 'file_name' is "
                                       f"{_short(img.get('file_name'))}, expected a file name")
@@ -147,18 +152,7 @@ def check_coco(data, path, num_keypoints=None, need_bbox=True, need_segmentation
                                           f'{_short(img.get(key))}, expected a positive number')
     ann_ids, zero = set(), 0
     for i, ann in enumerate(data['annotations']):
-        if not isinstance(ann, dict):
-            raise MalformedInputError(f'{path}: annotations[{i}] is {_short(ann)}, expected an '
-                                      'object')
-        where = f'annotations[{i}]'
-        _unknown_keys(ann, ANN_KEYS, where, path)
-        if not _is_int(ann.get('id')):
-            raise MalformedInputError(f"{path}: {where}: 'id' is {_short(ann.get('id'))}, "
-                                      'expected an integer')
-        where = f'annotation {ann["id"]}'
-        if ann['id'] in ann_ids:
-            raise MalformedInputError(f'{path}: {where} appears twice in annotations')
-        ann_ids.add(ann['id'])
+        where = _check_entry(ann, i, 'annotations', 'annotation', ANN_KEYS, ann_ids, path)
         if not _is_int(ann.get('image_id')) or ann['image_id'] not in image_ids:
             raise MalformedInputError(f"{path}: {where}: 'image_id' {_short(ann.get('image_id'))}"
                                       ' is not the id of an image in this file')
