@@ -46,6 +46,8 @@ def parse_args(argv=None):
     parser.add_argument('--backend', default='torch',
                         choices=('torch', 'onnxruntime', 'openvino'))
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--optimize', action='store_true',
+                        help='torch: fold BatchNorm and use channels-last memory (same outputs)')
     parser.add_argument('--out-dir', default='outputs/infer', help='output folder')
     parser.add_argument('--no-pictures', action='store_true', help='write the JSON only')
     parser.add_argument('--show', action='store_true', help='show the pictures in a window')
@@ -102,7 +104,7 @@ def main(argv=None):
         inferencer = HRNetInferencer(**specs, backend=args.backend, device=args.device,
                                      bbox_thr=args.bbox_thr, kpt_thr=args.kpt_thr,
                                      track=None if args.track == 'none' else args.track,
-                                     smooth=smooth)
+                                     smooth=smooth, optimize=args.optimize)
         inputs = [int(i) if i.isdigit() and not osp.exists(i) else i for i in args.inputs]
         summary = infer_to_dir(inferencer, inputs, args.out_dir, every=args.every,
                                show=args.show, pictures=not args.no_pictures,
@@ -111,6 +113,7 @@ def main(argv=None):
         print(f'error: {e}', file=sys.stderr)
         return 1
     backends = ', '.join(f'{t} {b}' for t, b in inferencer.backends.items())
+    backends += ' optimized' if args.optimize else ''
     print(f'{summary["images"]} images, {summary["persons"]} persons in '
           f'{summary["seconds"]:.1f} s ({summary["images_per_s"]:.2f} img/s; {backends}); '
           f'results in {args.out_dir} (predictions/, vis/'

@@ -59,6 +59,8 @@ class HRNetInferencer:
         track_thr: Minimum OKS / IoU to keep an identity.
         smooth: None, or the One Euro filter's settings for video keypoints (``True`` for the
             defaults, or a dict of ``min_cutoff``, ``beta``, ``d_cutoff``).
+        optimize: Run the torch models through ``mmhrnet.deploy.optimize_model`` (BatchNorm
+            folded, channels-last memory).
 
     Example:
         >>> inferencer = HRNetInferencer(pose=('configs/pose/hrnet_w32_coco.py', 'w32.pth'))
@@ -68,7 +70,7 @@ class HRNetInferencer:
 
     def __init__(self, pose=None, det=None, seg=None, backend='torch', device: str = 'cpu',
                  bbox_thr: float = 0.3, kpt_thr: float = 0.3, track: Optional[str] = 'oks',
-                 track_thr: float = 0.3, smooth=None):
+                 track_thr: float = 0.3, smooth=None, optimize: bool = False):
         specs = dict(pose=pose, det=det, seg=seg)
         if all(spec is None for spec in specs.values()):
             raise ValueError('HRNetInferencer needs at least one of pose=, det=, seg= '
@@ -78,6 +80,11 @@ class HRNetInferencer:
             task: load_task_model(task, spec, backends.get(task, 'torch'), device)
             for task, spec in specs.items() if spec is not None}
         self.backends = {task: backends.get(task, 'torch') for task in self.models}
+        if optimize:  # BN folded into the convs, NHWC weights: same outputs (1e-5), faster
+            from mmhrnet.deploy import optimize_model
+            for task, model in self.models.items():
+                if self.backends[task] == 'torch':
+                    optimize_model(model)
         self.bbox_thr, self.kpt_thr = bbox_thr, kpt_thr
         self.person_label = _person_label(self.models['det']) if 'det' in self.models else None
         sigmas = None
