@@ -26,7 +26,7 @@ POSE_CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs/pose/*.py')))
 TINY_CFG = '''
 _base_ = '{root}/configs/pose/hrnet_w32_coco.py'
 data = '{data}/'
-model = dict(backbone=dict(arch='w18_small_v1', init_cfg=None), head=dict(in_channels=16))
+model = dict(backbone=dict(arch='w18_small_v1', init_cfg=None))
 train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
     dataset=dict(data_root=data, ann_file='test_coco.json', data_prefix=dict(img=data)))
 val_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
@@ -51,6 +51,17 @@ def build_pose_model(cfg):
     init_default_scope('mmpose')
     from mmpose.registry import MODELS
     return MODELS.build(cfg.model)
+
+
+def test_head_channels_come_from_the_backbone_and_a_mismatch_names_both():
+    from mmhrnet.pose import TopdownPoseEstimator
+    backbone = dict(type='mmhrnet.HRNet', arch='w18_small_v1', defaults='mmpose')
+    head = dict(type='HeatmapHead', out_channels=17, deconv_out_channels=None)
+    init_default_scope('mmpose')
+    assert TopdownPoseEstimator(backbone=backbone, head=head).head.in_channels == 16
+    with pytest.raises(ValueError, match=r'in_channels 32 do not match the out_channels '
+                                         r'\(16,\) that HRNet declares'):
+        TopdownPoseEstimator(backbone=backbone, head=dict(head, in_channels=32))
 
 
 @pytest.mark.parametrize('path', POSE_CONFIGS, ids=osp.basename)
@@ -132,7 +143,7 @@ def test_overfit_script_learns_coco_tiny(coco_tiny, tmp_path):
     epochs) reaches 0.97; this one reached 0.86-0.88 in two runs."""
     proc = run_tool('tools/misc/overfit_coco_tiny.py', '--epochs', 60, '--lr', 8e-3,
                     '--data', coco_tiny, '--work-dir', tmp_path, '--cfg-options',
-                    'model.backbone.arch=w18_small_v1', 'model.head.in_channels=16',
+                    'model.backbone.arch=w18_small_v1',
                     'randomness.seed=0')
     assert proc.returncode == 0, proc.stderr[-3000:]
     gt_ap, det_ap = map(float, re.search(

@@ -41,7 +41,7 @@ custom_hooks = [dict(type='SyncBuffersHook'), dict(type='mmhrnet.ChannelsLastHoo
 codec = dict(type='MSRAHeatmap', input_size=(144, 192), heatmap_size=(36, 48), sigma=2)
 
 model = dict(
-    type='TopdownPoseEstimator',
+    type='mmhrnet.TopdownPoseEstimator',  # mmpose's; the head's in_channels from the backbone
     data_preprocessor=dict(
         type='PoseDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
@@ -56,7 +56,6 @@ model = dict(
                   dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])]),
     head=dict(
         type='HeatmapHead',
-        in_channels=16,
         out_channels=17,
         deconv_out_channels=None,
         loss=dict(type='KeypointMSELoss', use_target_weight=True),

@@ -12,6 +12,7 @@ _base_ = [
 ]
 
 model = dict(
+    type='mmhrnet.TopdownPoseEstimator',  # mmpose's; checks the head's in_channels
     backbone=dict(
         _base_.hrnet_v1,
         _delete_=True,
@@ -19,7 +20,8 @@ model = dict(
         init_cfg=dict(
             type='Pretrained',
             checkpoint='https://download.openmmlab.com/mmpose/'
-            'pretrain_models/hrnet_w32-36af842e.pth')))
+            'pretrain_models/hrnet_w32-36af842e.pth')),
+    head=dict(in_channels=None))  # the backbone's out_channels (mmpose's base restates them)
 
 # The reference data, read by mmpose's CocoDataset with clear errors for malformed files.
 train_dataloader = dict(dataset=dict(type='mmhrnet.TopdownCocoDataset'))

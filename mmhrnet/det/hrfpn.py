@@ -8,13 +8,13 @@ checkpoints of the official HRNet-Object-Detection repo load through a key hook.
 """
 import re
 
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from torch.utils.checkpoint import checkpoint
 
+from mmhrnet.models.v2 import check_upsample_mode, concat_branches
 from mmhrnet.registry import MODELS
 
 POOLINGS = {'avg': F.avg_pool2d, 'max': F.max_pool2d}
@@ -40,7 +40,8 @@ class HRFPN(BaseModule):
     the concat (``sum(in_channels)`` channels) is reduced by a 1x1 conv to ``out_channels``;
     level ``k`` is that map pooled with kernel = stride = ``pool_strides[k]``, then a 3x3 conv.
     With HRNet's strides 4..32 the outputs have strides ``4 * pool_strides * stride``: 4, 8,
-    16, 32 and 64 by default, as mmdet's RPN anchors (strides 4..64) expect.
+    16, 32 and 64 by default, as mmdet's RPN anchors (strides 4..64) expect. The neck declares
+    them as ``strides`` beside ``out_channels``.
 
     Args:
         in_channels (list[int]): Channels of each input branch, highest resolution first. In
@@ -76,6 +77,8 @@ class HRFPN(BaseModule):
         (1, 64, 8, 12)
         (1, 64, 4, 6)
         (1, 64, 2, 3)
+        >>> neck.strides
+        (4, 8, 16, 32, 64)
     """
 
     def __init__(self,
@@ -107,13 +110,12 @@ class HRFPN(BaseModule):
                 isinstance(s, int) and s >= 1 for s in self.pool_strides):
             raise ValueError(f'HRFPN pool_strides = {pool_strides!r}: expected {num_outs} '
                              f'(num_outs) ints >= 1')
-        if upsample_mode not in ('bilinear', 'nearest'):
-            raise ValueError(f"HRFPN upsample_mode = {upsample_mode!r}: expected 'bilinear' "
-                             "or 'nearest'")
-        self.upsample_mode = upsample_mode
+        self.upsample_mode = check_upsample_mode(upsample_mode, 'HRFPN')
         self.align_corners = align_corners if upsample_mode == 'bilinear' else None
         self.with_cp = with_cp
         self.conv_cfg, self.norm_cfg, self.act_cfg = conv_cfg, norm_cfg, act_cfg
+        # What heads read, as the backbone declares its own: the first input is HRNet's 1/4.
+        self.strides = tuple(4 * s * stride for s in self.pool_strides)
 
         layer_cfg = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.reduction_conv = ConvModule(sum(self.in_channels), out_channels, 1, **layer_cfg)
@@ -131,14 +133,8 @@ class HRFPN(BaseModule):
         if len(inputs) != self.num_ins:
             raise ValueError(f'HRFPN got {len(inputs)} input maps, expected {self.num_ins} '
                              f'(in_channels={self.in_channels})')
-        got = [x.shape[1] for x in inputs]
-        if got != self.in_channels:
-            raise ValueError(f'HRFPN got input channels {got}, expected {self.in_channels}')
-        size = inputs[0].shape[2:]
-        outs = [inputs[0]] + [
-            F.interpolate(x, size=size, mode=self.upsample_mode, align_corners=self.align_corners)
-            for x in inputs[1:]]
-        out = self._run(self.reduction_conv, torch.cat(outs, dim=1))
+        out = self._run(self.reduction_conv, concat_branches(
+            inputs, self.upsample_mode, self.align_corners, self.in_channels, 'HRFPN'))
         pool = POOLINGS[self.pooling_type]
         levels = [out if s == 1 else pool(out, kernel_size=s, stride=s)
                   for s in self.pool_strides]

@@ -1,4 +1,9 @@
-"""Top-down pose estimation (HRNetV1) on mmpose."""
-from .datasets import TopdownCocoDataset
+"""Top-down pose estimation (HRNetV1) on mmpose.
 
-__all__ = ['TopdownCocoDataset']
+Registered in mmhrnet's scope: ``TopdownPoseEstimator`` (the head's ``in_channels`` read from
+the backbone), ``TopdownCocoDataset``.
+"""
+from .datasets import TopdownCocoDataset
+from .estimator import TopdownPoseEstimator
+
+__all__ = ['TopdownCocoDataset', 'TopdownPoseEstimator']

@@ -5,13 +5,14 @@ Loss (softmax cross-entropy by default), prediction and resizing come from mmseg
 ``BaseDecodeHead``; the state-dict layout is mmseg's ``FCNHead`` with one conv
 (``convs.0.conv.*``, ``convs.0.bn.*``, ``conv_seg.*``), so mmseg ``fcn_hr*`` checkpoints load
 strictly. Official HRNet-Semantic-Segmentation checkpoints (``last_layer.{0,1,3}``) load after
-:func:`mmhrnet.seg.convert_official_seg`.
+:func:`mmhrnet.convert.convert_official_seg`
+(``tools/misc/convert_weights.py --from official-seg``).
 """
 import torch
-import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 
+from mmhrnet.models.v2 import check_upsample_mode, concat_branches
 from mmhrnet.registry import MODELS
 
 
@@ -76,9 +77,7 @@ class HRNetV2Head(BaseDecodeHead):
             raise ValueError('HRNetV2Head needs in_channels: build it inside '
                              'mmhrnet.CheckedEncoderDecoder (which reads them from the backbone) '
                              'or pass the backbone\'s out_channels')
-        if upsample_mode not in ('bilinear', 'nearest'):
-            raise ValueError(f"upsample_mode must be 'bilinear' or 'nearest', got "
-                             f'{upsample_mode!r}')
+        check_upsample_mode(upsample_mode, 'HRNetV2Head')
         in_channels, in_index = list(in_channels), list(in_index)
         if channels is None:
             channels = sum(in_channels)
@@ -112,17 +111,8 @@ class HRNetV2Head(BaseDecodeHead):
                 self.channels, self.out_channels, kernel_size, padding=kernel_size // 2)
 
     def _transform_inputs(self, inputs):
-        inputs = [inputs[i] for i in self.in_index]
-        got = tuple(x.shape[1] for x in inputs)
-        if got != self.branch_channels:
-            raise ValueError(f'HRNetV2Head was built for input channels {self.branch_channels} '
-                             f'but received {got}')
-        size = inputs[0].shape[2:]
-        kw = dict(mode=self.upsample_mode)
-        if self.upsample_mode == 'bilinear':
-            kw['align_corners'] = self.align_corners
-        return torch.cat([inputs[0]] + [F.interpolate(x, size=size, **kw) for x in inputs[1:]],
-                         dim=1)
+        return concat_branches([inputs[i] for i in self.in_index], self.upsample_mode,
+                               self.align_corners, self.branch_channels, 'HRNetV2Head')
 
     def forward(self, inputs):
         """Logits at the resolution of the first input (1/4 of the image).

@@ -13,6 +13,7 @@ import glob
 import importlib
 import os.path as osp
 import re
+from collections import OrderedDict
 
 import torch
 
@@ -47,8 +48,12 @@ def randomize(model, seed=0):
     """Fill every float parameter and buffer with random values (variances positive), so that
     any difference between two implementations shows up in their outputs."""
     g = torch.Generator().manual_seed(seed)
-    state = {}
-    for k, v in model.state_dict().items():
+    own = model.state_dict()
+    state = OrderedDict()
+    # Module versions travel with a state dict: without them mmpose's CID / DEKR heads take it
+    # for a pre-1.0 checkpoint and rename its keys.
+    state._metadata = getattr(own, '_metadata', None)
+    for k, v in own.items():
         if not v.is_floating_point():
             state[k] = v
         elif k.endswith('running_var'):
@@ -117,8 +122,9 @@ def upstream_config_root(package):
     return osp.join(get_installed_path(DISTRIBUTIONS[package]), '.mim', 'configs')
 
 
-def _base_files(path, root):
-    """The files that ``path`` names in ``_base_`` (relative or ``pkg::``), read with ast."""
+def base_files(path):
+    """The files that ``path`` names in ``_base_`` (relative, ``mmpose::`` / ``mmseg::`` /
+    ``mmdet::`` or ``mmhrnet::``), read with ast."""
     try:
         tree = ast.parse(open(path, encoding='utf-8').read())
     except SyntaxError:
@@ -137,6 +143,9 @@ def _base_files(path, root):
                     pkg, rel = b.split('::', 1)
                     if pkg in DISTRIBUTIONS:
                         out.append(osp.join(upstream_config_root(pkg), rel))
+                    elif pkg == 'mmhrnet':  # this repository's configs
+                        out.append(osp.join(osp.dirname(osp.dirname(osp.dirname(
+                            osp.abspath(__file__)))), 'configs', rel))
                 else:
                     out.append(osp.normpath(osp.join(osp.dirname(path), b)))
             return out
@@ -152,7 +161,7 @@ def _names_hrnet(path, root, memo):
         except OSError:
             return False
         memo[path] = bool(_HRNET_LITERAL.search(text)) or any(
-            _names_hrnet(b, root, memo) for b in _base_files(path, root))
+            _names_hrnet(b, root, memo) for b in base_files(path))
     return memo[path]
 
 

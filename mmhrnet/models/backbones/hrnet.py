@@ -31,6 +31,7 @@ from mmengine.model import BaseModule, constant_init
 from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_with_prefix
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from mmhrnet.models.v2 import check_upsample_mode
 from mmhrnet.registry import MODELS
 
 # One row per stage: (num_modules, num_branches, block, num_blocks, num_channels).
@@ -367,9 +368,7 @@ class HRNet(BaseModule):
         upsample = {} if pkg['upsample'] else extra.get('upsample', {})
         fixed_mode, fixed_corners = pkg['upsample'] or (None, None)
         self.upsample_mode = upsample_mode or fixed_mode or upsample.get('mode', 'nearest')
-        if self.upsample_mode not in ('nearest', 'bilinear'):
-            raise ValueError(f"HRNet upsample_mode = {self.upsample_mode!r}; expected "
-                             "'nearest' or 'bilinear'")
+        check_upsample_mode(self.upsample_mode, 'HRNet')
         if align_corners is None:
             align_corners = fixed_corners if self.upsample_mode == fixed_mode else upsample.get(
                 'align_corners', None if self.upsample_mode == 'nearest' else False)
