@@ -9,6 +9,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
+from mmengine.structures import InstanceData
 from mmengine.registry import DATASETS, METRICS, MODELS, init_default_scope
 
 import mmhrnet  # noqa: F401
@@ -189,8 +190,8 @@ def test_test_step_feeds_all_three_metrics(cfg):
 def test_keypoint_targets_decode_back_to_the_keypoints(cfg):
     model = build(cfg)
     head = model.keypoint_head
-    _, data = batch(cfg)
-    gt = data['data_samples'][0].gt_instances
+    _, data = batch(cfg, 'val', n=3)
+    gt = InstanceData.cat([s.gt_instances for s in data['data_samples']])
     crops = torch.cat([torch.zeros(len(gt), 1), topdown_boxes(gt.bboxes.tensor, 0.75)], 1)
     frame = head._to_heatmap(gt.keypoints, crops).numpy()
     decoded = []
@@ -198,9 +199,11 @@ def test_keypoint_targets_decode_back_to_the_keypoints(cfg):
         heatmaps = head.codec.encode(kpts[None], vis[None])['heatmaps']
         decoded.append(head.decoder.decode(heatmaps)[0][0])
     back = head._from_heatmap(torch.tensor(np.stack(decoded)), crops)
-    vis = gt.keypoints_visible > 0
-    # DARK decoding of a clean Gaussian target: within 0.3 heatmap px (<1 image px here)
-    assert float((back - gt.keypoints)[vis].abs().max()) < 1.0
+    # error in heatmap pixels: the codec centres its Gaussians on whole pixels (<= 0.5 off),
+    # the decoder's sub-pixel refinement brings part of that back
+    cell = (crops[:, 3:5] - crops[:, 1:3]) / torch.tensor(head.heatmap_size, dtype=torch.float)
+    err = ((back - gt.keypoints) / cell[:, None])[gt.keypoints_visible > 0].abs()
+    assert float(err.max()) <= 0.55 and float(err.mean()) < 0.3
 
 
 def test_single_task_weights_load_into_matching_parts(cfg):
