@@ -89,10 +89,11 @@ def build_for_test(config, checkpoint=None, options=None):
 
 
 def _image_steps(dataset, num_images):
-    """Batches of ``dataset``, one image each (all samples sharing an ``img_id``)."""
+    """Batches of ``dataset``, one image each (all samples sharing an image)."""
     groups = defaultdict(list)
     for i in range(len(dataset)):
-        img_id = dataset.get_data_info(i).get('img_id')
+        info = dataset.get_data_info(i)
+        img_id = info.get('img_id', info.get('img_path'))  # mmseg samples have no img_id
         if img_id not in groups and len(groups) == num_images:
             break
         groups[img_id].append(i)
