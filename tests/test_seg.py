@@ -149,6 +149,15 @@ def test_convert_tool(tmp_path):
     ours.load_state_dict(torch.load(dst, weights_only=True)['state_dict'], strict=True)
 
 
+def test_retarget_dataset_sets_mmsegs_img_path(coco_tiny):
+    from mmhrnet.engine import retarget_dataset
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/seg/hrnetv2_w18-small_coco-person-512x512.py'))
+    retarget_dataset(cfg.train_dataloader, osp.join(coco_tiny, 'test_coco.json'), coco_tiny)
+    dataset = cfg.train_dataloader.dataset
+    assert dataset.data_prefix['img_path'] == osp.abspath(coco_tiny) + '/'
+    assert 'img' not in dataset.data_prefix and dataset.data_root == ''
+
+
 def test_converter_refuses_other_layouts():
     ours = our_model('w18_small_v1', num_classes=3)
     with pytest.raises(KeyError, match='last_layer'):

@@ -325,3 +325,22 @@ def test_tool_ok_and_error(tmp_path, keypoint_results):
 
     proc = run_tool(good, '--image-info', tmp_path / 'missing.json', '--task', 'keypoints')
     assert proc.returncode == 1 and 'missing.json does not exist' in proc.stderr
+
+
+@pytest.mark.parametrize('scope, metric, bbox_file, expected', [
+    ('mmpose', None, 'dets.json', ['keypoints']),
+    ('mmdet', ['bbox', 'segm'], None, ['bbox', 'segm']),
+    ('mmdet', 'bbox', None, ['bbox']),
+    ('mmpose', None, None, 'give a bbox file'),
+    ('mmseg', None, None, "not default_scope 'mmseg'"),
+])
+def test_submission_tasks_are_decided_before_testing(scope, metric, bbox_file, expected):
+    from mmengine.config import Config
+
+    from mmhrnet.evaluation import submission_tasks
+    cfg = Config(dict(default_scope=scope, test_evaluator=dict(metric=metric or 'bbox')))
+    if isinstance(expected, str):
+        with pytest.raises(ValueError, match=expected):
+            submission_tasks(cfg, 'myalg', bbox_file=bbox_file)
+    else:
+        assert submission_tasks(cfg, 'myalg', bbox_file=bbox_file) == expected

@@ -8,17 +8,13 @@ Pose configs (mmpose scope) test top-down on ``--bbox-file`` person boxes and wr
 ``person_keypoints_test-dev2017_<name>_results.json``; detection configs (mmdet scope) write
 ``detections_test-dev2017_<name>_results.json`` (boxes, and a second ``segm`` folder for masks).
 Each file is checked against the image info (known image ids, category ids, 51 finite
-keypoint values, finite scores) before it is written, and zipped beside itself.
+keypoint values, finite scores) before it is written, and zipped beside itself
+(``mmhrnet.evaluation.submit_coco``).
 """
 import argparse
-import os.path as osp
-import tempfile
 
-from mmengine.runner import Runner
-
-from mmhrnet.engine import build_runner_cfg, load_checkpoint_strict, parse_runner_args
-from mmhrnet.engine import retarget_dataset
-from mmhrnet.evaluation import package_submission, submission_filename
+from mmhrnet.engine import build_runner_cfg, parse_runner_args
+from mmhrnet.evaluation import submit_coco
 
 
 def parse_args():
@@ -38,44 +34,12 @@ def parse_args():
 
 def main():
     args = parse_args()
-    cfg = build_runner_cfg(args)
-    tasks = {'mmpose': ['keypoints'], 'mmdet': ['bbox']}.get(cfg.get('default_scope'))
-    if tasks is None:
-        raise ValueError(f'{args.config}: COCO submissions are for pose (mmpose) and detection '
-                         f"(mmdet) configs, not default_scope {cfg.get('default_scope')!r}")
-    if tasks == ['keypoints'] and not args.bbox_file:
-        raise ValueError('pose submissions test on person boxes: give --bbox-file')
-    for task in tasks:  # refuse a bad name before spending the test run
-        submission_filename(task, args.name, args.testset)
-    cfg.load_from = None
-    cfg.test_dataloader = retarget_dataset(cfg.test_dataloader, args.image_info, args.img_dir,
-                                           args.bbox_file)
-    with tempfile.TemporaryDirectory() as tmp:
-        prefix = osp.join(tmp, 'results')
-        if tasks == ['bbox']:
-            metric = cfg.test_evaluator.get('metric', 'bbox')
-            tasks = [metric] if isinstance(metric, str) else list(metric)
-            # The image info gives the COCO category ids (1..90) that labels map to; test-dev
-            # has no annotations to load.
-            cfg.test_evaluator = dict(type='CocoMetric', metric=tasks, format_only=True,
-                                      outfile_prefix=prefix,
-                                      ann_file=osp.abspath(args.image_info))
-            dataset = cfg.test_dataloader.dataset
-            dataset.pipeline = [t for t in dataset.pipeline if t['type'] != 'LoadAnnotations']
-        else:
-            cfg.test_evaluator = dict(type='CocoMetric', format_only=True,
-                                      outfile_prefix=prefix)
-        runner = Runner.from_cfg(cfg)
-        load_checkpoint_strict(runner.model, args.checkpoint)
-        runner.test()
-        for task in tasks:
-            # bbox and segm share a file name on the server: masks go to their own folder
-            out_dir = osp.join(args.out_dir, 'segm') if task == 'segm' else args.out_dir
-            paths = package_submission(f'{prefix}.{task}.json', out_dir, args.name, task,
-                                       args.image_info, args.testset)
-            summary = paths['summary']
-            print(f"{task}: {summary['entries']} results on {summary['images']} images -> "
-                  f"{paths['json']} and {paths['zip']}")
+    results = submit_coco(build_runner_cfg(args), args.checkpoint, args.image_info, args.img_dir,
+                          args.name, args.bbox_file, args.testset, args.out_dir)
+    for task, paths in results.items():
+        summary = paths['summary']
+        print(f"{task}: {summary['entries']} results on {summary['images']} images -> "
+              f"{paths['json']} and {paths['zip']}")
 
 
 if __name__ == '__main__':

@@ -97,8 +97,9 @@ def retarget_dataset(loader_cfg, ann_file, img_dir, bbox_file=None):
     """Point a dataloader config at a COCO-format annotation file and image folder.
 
     Paths are made absolute (``data_root`` emptied), so the config's own ``data/coco/`` layout
-    does not leak in. ``bbox_file`` (top-down pose) sets the person boxes to test with; None
-    tests with ground-truth boxes.
+    does not leak in; the image folder goes where the dataset reads it (mmseg: ``img_path``).
+    ``bbox_file`` (top-down pose) sets the person boxes to test with; None tests with
+    ground-truth boxes.
     """
     for path, what in ((ann_file, 'annotation file'), (img_dir, 'image folder'),
                        (bbox_file, 'detection file')):
@@ -107,7 +108,10 @@ def retarget_dataset(loader_cfg, ann_file, img_dir, bbox_file=None):
     dataset = loader_cfg.dataset
     dataset.data_root = ''
     dataset.ann_file = osp.abspath(ann_file)
-    dataset.data_prefix = dict(dataset.get('data_prefix', {}), img=osp.abspath(img_dir) + '/')
+    prefix = dict(dataset.get('data_prefix', {}))
+    # mmseg's datasets name the image folder `img_path`; mmpose's and mmdet's `img`.
+    prefix['img_path' if 'img_path' in prefix else 'img'] = osp.abspath(img_dir) + '/'
+    dataset.data_prefix = prefix
     if 'bbox_file' in dataset or bbox_file is not None:
         dataset.bbox_file = osp.abspath(bbox_file) if bbox_file else None
     return loader_cfg

@@ -17,7 +17,7 @@ import time
 
 from mmengine.runner import Runner
 
-from mmhrnet.engine import build_runner_cfg, parse_runner_args
+from mmhrnet.engine import build_runner_cfg, parse_runner_args, retarget_dataset
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 COCO_TINY = osp.join(ROOT, '..', 'shared', 'data', 'coco_tiny')
@@ -51,8 +51,7 @@ def main():
     scale = tuple(args.scale)
     loader = dict(num_workers=0, persistent_workers=False)
     cfg.train_dataloader.update(batch_size=4, **loader)
-    cfg.train_dataloader.dataset.update(data_root='', ann_file=ann,
-                                        data_prefix=dict(img_path=args.data))
+    retarget_dataset(cfg.train_dataloader, ann, args.data)
     # Overfitting: keep flips (the flip test flips too), drop scale, crop and colour jitter.
     cfg.train_dataloader.dataset.pipeline = [
         dict(type='LoadImageFromFile'), dict(type='mmhrnet.LoadCocoPersonSeg'),
@@ -60,7 +59,7 @@ def main():
         dict(type='PackSegInputs')]
     test = copy.deepcopy(cfg.val_dataloader)
     test.update(batch_size=1, **loader)
-    test.dataset.update(data_root='', ann_file=ann, data_prefix=dict(img_path=args.data))
+    retarget_dataset(test, ann, args.data)
     for t in test.dataset.pipeline:
         if t['type'] == 'Resize':
             t['scale'] = scale
