@@ -160,7 +160,8 @@ class HRNetMultiTask(MaskRCNN):
         return logits.argmax(1)
 
     def _forward(self, batch_inputs, batch_data_samples=None):
-        """Raw outputs of all heads (``tensor`` mode, for complexity counts and export)."""
+        """``tensor`` mode: mmdet's raw RPN / RoI outputs plus the parsing logits (keypoints
+        need detections first, so this mode has none)."""
         branches, pyramid = self._features(batch_inputs)
         det = super()._forward(_Features(pyramid), batch_data_samples)
         return det + (self.parse_head.forward(branches), )
