@@ -59,8 +59,12 @@ def test_metafile_entries_follow_the_openmmlab_schema():
             assert {'Task', 'Dataset', 'Metrics'} <= result.keys(), where
             assert all(isinstance(v, (int, float)) for v in result['Metrics'].values()), where
         assert str(model.get('Weights', 'https://')).startswith('https://'), where
-        names.append(model['Name'])
-    assert len(names) == len(set(names)), 'model names must be unique (mim search)'
+        names.append((model['Name'], meta))
+    seen = {}
+    for name, meta in names:
+        seen.setdefault(name, []).append(meta)
+    twice = {n: m for n, m in seen.items() if len(m) > 1}
+    assert not twice, f'model names must be unique (mim search): {twice}'
 
 
 def chain_depth(path, seen=()):
