@@ -9,6 +9,7 @@ new one is complete.
 """
 import contextlib
 import glob
+import os
 import os.path as osp
 import re
 
@@ -106,6 +107,10 @@ class SafeCheckpointHook(CheckpointHook):
             raise ValueError('SafeCheckpointHook(iter_interval=...) saves inside epochs; '
                              "add dict(type='mmhrnet.ExactResumeHook') to custom_hooks so "
                              'that resuming continues inside the epoch')
+        if is_main_process():  # temporary files of saves a kill interrupted
+            for tmp in glob.glob(osp.join(self.out_dir, '.*.pth.*.tmp')) + glob.glob(
+                    osp.join(runner.work_dir, '.last_checkpoint.*.tmp')):
+                os.remove(tmp)
         self._iter_ckpts = sorted(glob.glob(osp.join(self.out_dir, 'iter_*.pth')),
                                   key=lambda p: int(re.findall(r'\d+', osp.basename(p))[0]))
 
