@@ -306,7 +306,7 @@ class HRNetInferencer:
         for person in result['persons']:
             if 'track_id' in person:  # the visualisers have no track ids: a label per box
                 x, y = (int(v) for v in person['bbox'][:2])
-                cv2.putText(drawn, f'id {person["track_id"]}', (x, max(y - 4, 10)),
+                cv2.putText(drawn, f'id {person["track_id"]}', (max(x, 2), max(y - 4, 10)),
                             cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 255, 255),
                             max(1, int(2 * scale)), cv2.LINE_AA)
         return drawn
