@@ -226,7 +226,7 @@ def test_coco_config_recipe(path):
     two_x = '2x' in osp.basename(path)
     assert cfg.default_scope == 'mmdet'
     assert cfg.model.type == ('mmhrnet.MaskRCNN' if is_mask else 'mmhrnet.FasterRCNN')
-    assert cfg.model.backbone.type == 'mmhrnet.HRNet' and cfg.model.backbone.norm_eval
+    assert cfg.model.backbone.type == 'mmhrnet.HRNet' and cfg.model.backbone.defaults == 'mmdet'
     assert cfg.model.backbone.arch == f'w{width}'
     assert cfg.model.neck.type == 'mmhrnet.HRFPN' and 'in_channels' not in cfg.model.neck
     assert cfg.train_cfg.max_epochs == (24 if two_x else 12)
@@ -280,8 +280,11 @@ def test_config_builds_and_trains_one_step(path):
     grads = [p.grad for p in model.neck.parameters()]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
     assert model.backbone.conv1.weight.grad.abs().sum() > 0
-    # BN statistics stay frozen under norm_eval (COCO configs), train under the synthetic one
-    assert model.backbone.norm1.training == (not cfg.model.backbone.norm_eval)
+    # BN statistics stay frozen under norm_eval (COCO configs: mmdet's default), train under
+    # the synthetic one
+    synthetic = 'synthetic' in osp.basename(path)
+    assert model.backbone.norm_eval == (not synthetic)
+    assert model.backbone.norm1.training == synthetic
 
 
 PUBLISHED_MPARAMS = {'w18': 26.2, 'w32': 45.0, 'w40': 60.5}  # official repo, HRNet paper
