@@ -216,7 +216,7 @@ def load_single_task(model, checkpoint, task):
         list[str]: The model keys that were loaded.
     """
     if isinstance(checkpoint, str):
-        checkpoint = torch.load(checkpoint, map_location='cpu', weights_only=False)
+        checkpoint = torch.load(checkpoint, map_location='cpu', weights_only=True)
     state = checkpoint.get('state_dict', checkpoint)
     state = task_state_dict(state, task)
     own = model.state_dict()
