@@ -327,3 +327,23 @@ def test_exported_backend_keypoints_match_torch(models, images, pose_only, tmp_p
     for a, b in zip(ours, ref):
         np.testing.assert_allclose(a['keypoints'], b['keypoints'], atol=0.5)
         np.testing.assert_allclose(a['keypoint_scores'], b['keypoint_scores'], atol=1e-3)
+
+
+def test_exported_detector_boxes_and_masks_match_torch(models, images, tmp_path):
+    """mmdet's inference_detector runs the exported pyramid (RPN and RoI heads in torch)."""
+    from pycocotools import mask as mask_util
+    deploy = pytest.importorskip('mmhrnet.deploy')
+    pytest.importorskip('onnxruntime')
+    export = str(tmp_path / 'export_det')
+    deploy.export_model(models['det'][0], models['det'][1], export, logger=lambda *a: None)
+    exported = HRNetInferencer(det=export, backend='onnxruntime', bbox_thr=0.0)
+    image = cv2.imread(images['paths'][0])
+    torch_only = HRNetInferencer(det=models['det'], bbox_thr=0.0)
+    ours, ref = exported.predict(image)['persons'], torch_only.predict(image)['persons']
+    assert len(ours) == len(ref) > 0
+    for a, b in zip(ours, ref):
+        np.testing.assert_allclose(a['bbox'], b['bbox'], atol=1e-2)
+        masks = [mask_util.decode(dict(m, counts=m['counts'].encode())) for m in
+                 (a['mask'], b['mask'])]
+        assert masks[0].shape == image.shape[:2]
+        assert (masks[0] == masks[1]).mean() > 0.99
