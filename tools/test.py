@@ -44,7 +44,8 @@ def parse_args():
 
 def main():
     args = parse_args()
-    if not os.path.isfile(args.checkpoint):  # before the Runner makes a work-dir folder
+    found = os.path.isdir if args.backend else os.path.isfile  # --backend: an export folder
+    if not found(args.checkpoint):  # before the Runner makes a work-dir folder
         sys.exit(f'error: checkpoint not found: {args.checkpoint}')
     cfg = build_runner_cfg(args)
     cfg.load_from = None  # loaded strictly below instead of Runner's lenient load

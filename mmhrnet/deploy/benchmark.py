@@ -71,8 +71,10 @@ def cpu_peaks(threads, seconds=1.0):
     return dict(fp32_conv=conv_flops / conv_t / 1e9, bf16_matmul=mm_flops / mm_t / 1e9)
 
 
-def upstream_model(cfg, package):
-    """The config's model with the upstream package's own HRNet (and, for det, HRFPN)."""
+def upstream_model(cfg, package, ours_model):
+    """The config's model with the upstream package's own HRNet (and, for det, HRFPN); the
+    heads get the input channels ``ours_model``'s read from our backbone (upstream HRNets
+    declare none)."""
     from mmhrnet.models import arch_to_extra
     up = copy.deepcopy(cfg)
     ours = up.model.backbone
@@ -81,6 +83,9 @@ def upstream_model(cfg, package):
         extra['stage4']['multiscale_output'] = False
     up.model.backbone = dict(type='HRNet', extra=extra,
                              **{k: ours[k] for k in ('norm_cfg', 'norm_eval') if k in ours})
+    for head in ('head', 'decode_head'):
+        if head in up.model:
+            up.model[head].in_channels = getattr(ours_model, head).in_channels
     if package == 'mmdet':
         up.model.neck = dict(type='HRFPN', in_channels=list(extra['stage4']['num_channels']),
                              out_channels=up.model.neck.out_channels)
@@ -147,7 +152,7 @@ def benchmark_task(task, batch_sizes, precisions=('fp32', 'bf16', 'int8'), shape
     torch.manual_seed(0)
     model = build_model(cfg)
     fidelity.randomize(model)  # random weights and BN statistics: differences show
-    upstream = upstream_model(cfg, package)
+    upstream = upstream_model(cfg, package, model)
     upstream.load_state_dict(model.state_dict(), strict=True)
     from mmhrnet.utils import complexity
     gflop = 2 * complexity(ExportedNet(model, task), (torch.zeros(1, 3, *shape), ))['macs'] / 1e9
