@@ -18,7 +18,7 @@ import os.path as osp
 import sys
 
 QUICKSTART_CONFIG = 'configs/pose/td-hm_hrnet-w18-small-v1_1xb16-10e_synthetic-people-192x144.py'
-QUICKSTART_CKPTS = 'work_dirs/quickstart/best_coco_AP_epoch_*.pth'
+QUICKSTART_CKPTS = 'work_dirs/quickstart/latest/best_coco_AP_epoch_*.pth'
 COCO_EXAMPLE = ('--pose configs/pose/hrnet_w32_coco.py https://download.openmmlab.com/mmpose/v1/'
                 'body_2d_keypoint/topdown_heatmap/coco/'
                 'td-hm_hrnet-w32_8xb64-210e_coco-256x192-81c58e40_20220909.pth')
