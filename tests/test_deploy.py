@@ -86,7 +86,7 @@ def pose_run(people, tmp_path_factory):
     config = work / 'tiny_pose.py'
     config.write_text(TINY_POSE.format(base=POSE_CFG, data=people))
     return dict(config=str(config), options={}, ckpt=train(str(config), {}, work, 40),
-                work=work)
+                work=work, ann_file=f'{people}annotations/person_keypoints_train.json')
 
 
 @pytest.fixture(scope='module')
@@ -130,16 +130,25 @@ PATHS = [('onnxruntime', 'fp32'), ('openvino', 'fp32'), ('onnxruntime', 'int8'),
          ('openvino', 'int8')] + ([('openvino', 'bf16')] if cpu_has_bf16() else [])
 
 
-def check_kept(reference, results, scale):
+def ap_resolution(ann_file):
+    """AP points that one person crossing one of the 10 OKS thresholds moves: below it a
+    tolerance cannot be told from one borderline person on a set this small."""
+    with open(ann_file) as f:
+        return 100 / (10 * sum(a['num_keypoints'] > 0 for a in json.load(f)['annotations']))
+
+
+def check_kept(reference, results, scale, resolution=0.0):
     changes = {k: abs(v - reference) * scale for k, v in results.items()}
-    assert all(c <= TOLERANCE[k[1]] for k, c in changes.items()), (reference, results)
+    tolerance = {p: t if p == 'fp32' else max(t, resolution) for p, t in TOLERANCE.items()}
+    assert all(c <= tolerance[k[1]] for k, c in changes.items()), (reference, results)
 
 
 def test_pose_metric_kept_on_every_backend_and_precision(pose_run):
     reference = torch_metric(pose_run['config'], pose_run, 'coco/AP')
     assert reference > 0.15  # a model that learnt something, so that the comparison means it
     results, out = backend_metrics(pose_run['config'], pose_run, 'coco/AP', PATHS)
-    check_kept(reference, results, 100)
+    resolution = ap_resolution(pose_run['ann_file'])  # 0.42 points for the 24 persons
+    check_kept(reference, results, 100, resolution)
     meta = read_meta(out)
     assert meta['models']['onnxruntime']['fp32']['max_rel_diff'] <= 1e-4
     assert meta['dataset_meta']['flip_indices'][1:3] == [2, 1]  # left / right eyes
@@ -148,8 +157,8 @@ def test_pose_metric_kept_on_every_backend_and_precision(pose_run):
     config = pose_run['config']
     assert abs(torch_metric(config, pose_run, 'coco/AP', precision='fp32') - reference) <= 1e-6
     if cpu_has_bf16():
-        assert abs(torch_metric(config, pose_run, 'coco/AP', precision='bf16')
-                   - reference) * 100 <= TOLERANCE['bf16']
+        check_kept(reference, {('torch', 'bf16'): torch_metric(
+            config, pose_run, 'coco/AP', precision='bf16')}, 100, resolution)
 
 
 def test_seg_backends_return_the_torch_label_maps(people, tmp_path):
