@@ -1,4 +1,5 @@
 """The analysis tools run and print what they promise."""
+import json
 import re
 import subprocess
 import sys
@@ -29,10 +30,17 @@ def test_complexity_tool_config(tmp_path):
     assert re.search(r'backbone\.py\s+1\.48\s', out), out
 
 
-def test_benchmark_prints_both_implementations_and_ratio():
-    out = run_tool('tools/analysis/benchmark.py', '--arch', 'w18_small_v1', '--shape', '64',
-                   '64', '--batch-sizes', '2', '--iters', '1', '--precisions', 'fp32')
-    rows = [line.split() for line in out.splitlines() if line.startswith(('mmpose', 'mmhrnet'))]
-    assert [r[:3] for r in rows] == [['mmpose', 'fp32', '2'], ['mmhrnet', 'fp32', '2']]
-    assert float(rows[1][-1]) < 1e-5  # same weights, same outputs
-    assert re.search(r'fp32\s+batch\s+2: speed [\d.]+x, peak memory [\d.]+x', out), out
+def test_benchmark_table_rows_ratios_and_chart(tmp_path):
+    rows_file, chart = tmp_path / 'rows.json', tmp_path / 'chart.png'
+    out = run_tool('tools/analysis/benchmark.py', '--task', 'pose', '--shape', '64', '64',
+                   '--batch-sizes', '1', '--precisions', 'fp32', '--seconds', '0.05',
+                   '--json', rows_file, '--out', chart)
+    rows = {r['path']: r for r in json.loads(rows_file.read_text())['rows']}
+    assert {'upstream fp32 eager', 'mmhrnet fp32 eager', 'onnxruntime fp32',
+            'openvino fp32'} <= set(rows), sorted(rows)
+    assert rows['upstream fp32 eager']['ratio'] == 1.0
+    for path, row in rows.items():  # same weights: every fp32 path gives the upstream output
+        assert row['max_rel_diff'] < 1e-4, (path, row)
+        assert row['img_s'] > 0 and row['batch'] == 1
+    assert re.search(r'\| pose \| 64x64 \| mmhrnet fp32 eager \| 1 \| [\d.]+ \|', out), out
+    assert 'GFLOP/s' in out and chart.stat().st_size > 0
