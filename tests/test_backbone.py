@@ -172,3 +172,22 @@ def test_norm_and_conv_cfg_are_applied():
         model.state_dict()
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
     assert len(model(torch.rand(1, 3, 64, 64))) == 4
+
+
+@pytest.mark.parametrize('mode', ['nearest', 'bilinear'])
+def test_onnx_export_keeps_the_odd_size_resize(tmp_path, mode):
+    """Traced at 64x64 (every halving exact), the exported graph must still resize on inputs
+    whose halvings are not exact: the trace may not freeze that decision."""
+    ort = pytest.importorskip('onnxruntime')
+    model = HRNet(arch='w18_small_v1', upsample_mode=mode).eval()
+    path = str(tmp_path / 'hrnet.onnx')
+    torch.onnx.export(model, torch.randn(1, 3, 64, 64), path, dynamo=False, opset_version=17,
+                      input_names=['x'], dynamic_axes={'x': {2: 'h', 3: 'w'}})
+    session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    x = torch.randn(1, 3, 50, 70)
+    with torch.no_grad():
+        ref = model(x)
+    out = session.run(None, {'x': x.numpy()})
+    for a, b in zip(out, ref):
+        assert a.shape == tuple(b.shape)
+        assert abs(a - b.numpy()).max() <= 1e-4 * abs(b.numpy()).max()

@@ -22,6 +22,7 @@ argument.
 import copy
 import logging
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.utils.checkpoint as cp
@@ -248,7 +249,11 @@ class HRModule(BaseModule):
     def _upsample(self, x, scale, size):
         kw = dict(mode=self.upsample_mode, align_corners=self.align_corners)
         x = F.interpolate(x, scale_factor=scale, **kw)
-        return x if x.shape[-2:] == size else F.interpolate(x, size=size, **kw)
+        # A traced graph (ONNX export) keeps the exact-size resize: whether it is needed depends
+        # on the input size, which the trace would otherwise freeze. At equal sizes it is exact.
+        if torch.jit.is_tracing() or x.shape[-2:] != size:
+            x = F.interpolate(x, size=size, **kw)
+        return x
 
     def forward(self, x):
         # Replace the inputs in the caller's list (as upstream does), so that each branch input
