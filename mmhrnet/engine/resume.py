@@ -308,10 +308,11 @@ def resolve_resume(cfg, resume):
         if skipped:
             rank, _ = get_dist_info()
             if rank == 0 and os.environ.get('RANK', '0') == '0':
-                print_log(f'--resume: the newest checkpoint {skipped[0][0]} is '
+                # Printed, not logged: no Runner (and so no logger of this run) exists yet.
+                print_log(f'warning: --resume: the newest checkpoint {skipped[0][0]} is '
                           f'{skipped[0][1]}; falling back to {path}'
                           + (f' ({len(skipped) - 1} more skipped)' if len(skipped) > 1 else ''),
-                          logger='current', level=30)
+                          logger=None)
     else:
         path = resume
         if not osp.isfile(path):
