@@ -46,11 +46,9 @@ def load_config(config, cfg_options=None):
 
 def build_model(cfg, checkpoint=None):
     """Build the config's model in eval mode and load ``checkpoint`` strictly (None: as built)."""
-    init_default_scope(cfg.default_scope)
-    from mmengine.registry import MODELS
-    model = MODELS.build(cfg.model)
+    from mmhrnet.engine import build_config_model, load_checkpoint_strict
+    model = build_config_model(cfg)
     if checkpoint is not None:
-        from mmhrnet.engine import load_checkpoint_strict
         load_checkpoint_strict(model, str(checkpoint))
     return model.eval()
 

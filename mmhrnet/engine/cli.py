@@ -51,12 +51,17 @@ def build_model_from_config(path, options=None):
     """Build the ``model`` of a config file in its ``default_scope`` (``options``: overrides as
     ``--cfg-options`` gives them)."""
     import mmhrnet  # noqa: F401 (registers `mmhrnet::` configs)
-    from mmengine.registry import MODELS, DefaultScope, init_default_scope
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path}')
     cfg = Config.fromfile(path)
     if options:
         cfg.merge_from_dict(options)
+    return build_config_model(cfg)
+
+
+def build_config_model(cfg):
+    """Build ``cfg.model`` (a loaded Config) in the config's ``default_scope``."""
+    from mmengine.registry import MODELS, DefaultScope, init_default_scope
     init_default_scope(cfg.get('default_scope', 'mmhrnet'))
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
         return MODELS.build(cfg.model)
