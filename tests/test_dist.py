@@ -98,8 +98,9 @@ def test_two_cpu_processes_match_one_at_the_same_global_batch(tmp_path):
 
 
 def test_slurm_environment_and_syncbn_fallback(monkeypatch):
-    for var in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_PORT'):
-        monkeypatch.delenv(var, raising=False)
+    for var in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT'):
+        monkeypatch.setenv(var, '')  # recorded, so that what _slurm_env sets is undone after
+        monkeypatch.delenv(var)
     monkeypatch.setenv('SLURM_PROCID', '3')
     monkeypatch.setenv('SLURM_NTASKS', '4')
     monkeypatch.setenv('SLURM_LOCALID', '1')
