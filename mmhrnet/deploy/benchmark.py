@@ -57,6 +57,30 @@ def time_path(fn, inputs, min_seconds=2.0, min_iters=2):
     return statistics.median(times), out, max(_rss('VmHWM') - base, 0)
 
 
+def time_paths(paths, inputs, min_seconds=2.0, rounds=3, progress=None):
+    """:func:`time_path` of every path, interleaved: each path runs once (its output and peak
+    memory), then ``rounds`` rounds time every path in turn for ``min_seconds / rounds``, so
+    that no path is favoured by its place in the order (a CPU's clocks and caches drift over
+    a run). Returns ``{name: (median latency, output, peak bytes)}``."""
+    first = {}
+    for name, fn in paths.items():
+        _reset_peak()
+        base = _rss('VmRSS')
+        out = fn(inputs)
+        first[name] = out, max(_rss('VmHWM') - base, 0)
+    times = {name: [] for name in paths}
+    for _ in range(rounds):
+        for name, fn in paths.items():
+            start = time.perf_counter()
+            while time.perf_counter() - start < min_seconds / rounds or not times[name]:
+                t = time.perf_counter()
+                fn(inputs)
+                times[name].append(time.perf_counter() - t)
+            if progress is not None:
+                progress.update(1 / rounds)
+    return {name: (statistics.median(times[name]), *first[name]) for name in paths}
+
+
 def cpu_peaks(threads, seconds=1.0):
     """Measured GFLOP/s of an fp32 3x3 convolution and a bf16 matmul on this CPU (torch)."""
     torch.set_num_threads(threads)
@@ -162,18 +186,14 @@ def benchmark_task(task, batch_sizes, precisions=('fp32', 'bf16', 'int8'), shape
             paths = build_paths(task, cfg, model, upstream, shape, batch, tmp, precisions,
                                 compile=compile, log=log)
             x = torch.randn(batch, 3, *shape, generator=torch.Generator().manual_seed(2))
-            ref_latency = ref = None
-            for name, fn in paths.items():
-                with torch.no_grad():
-                    latency, out, peak = time_path(fn, x, min_seconds)
-                if ref is None:
-                    ref, ref_latency = out, latency
+            with torch.no_grad():
+                timed = time_paths(paths, x, min_seconds, progress=progress)
+            ref_latency, ref, _ = next(iter(timed.values()))  # the upstream eager row
+            for name, (latency, out, peak) in timed.items():
                 rows.append(dict(task=task, path=name, batch=batch, img_s=batch / latency,
                                  latency_ms=latency * 1e3, ratio=ref_latency / latency,
                                  max_rel_diff=max_rel_diff(out, ref), peak_mb=peak / 2**20,
                                  shape=shape, gflop=gflop))
-                if progress is not None:
-                    progress.update(1)
     return rows
 
 

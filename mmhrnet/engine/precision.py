@@ -81,14 +81,18 @@ def _probe_key(cfg):
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def time_train_steps(cfg, data, dtype, steps=3):
+def time_train_steps(cfg, data, dtype, steps=3, channels_last=None):
     """Median seconds of ``steps`` training steps (after one warm-up) of a fresh copy of the
-    config's model on ``data`` (one collated batch), fp32 (``dtype`` None) or autocast."""
+    config's model on ``data`` (one collated batch), fp32 (``dtype`` None) or autocast; NHWC
+    when ``channels_last`` (None: when the config has ``ChannelsLastHook``)."""
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import MODELS, init_default_scope
     init_default_scope(cfg.default_scope)
     model = MODELS.build(cfg.model).train()
-    if any('ChannelsLastHook' in h.get('type', '') for h in cfg.get('custom_hooks') or []):
+    if channels_last is None:
+        channels_last = any('ChannelsLastHook' in h.get('type', '')
+                            for h in cfg.get('custom_hooks') or [])
+    if channels_last:
         model.to(memory_format=torch.channels_last)
     wrapper_cfg = copy.deepcopy(cfg.optim_wrapper)
     wrapper_cfg.pop('dtype', None)
@@ -104,12 +108,17 @@ def time_train_steps(cfg, data, dtype, steps=3):
     return statistics.median(times[1:])
 
 
-def measure_train_steps(cfg, steps=3):
-    """Seconds per training step in fp32 and under bf16 autocast, on the first real batch."""
+def first_train_batch(cfg):
+    """The first collated batch of the config's training dataloader."""
     from mmengine.registry import init_default_scope
     from mmengine.runner import Runner
     init_default_scope(cfg.default_scope)
-    data = next(iter(Runner.build_dataloader(copy.deepcopy(cfg.train_dataloader))))
+    return next(iter(Runner.build_dataloader(copy.deepcopy(cfg.train_dataloader))))
+
+
+def measure_train_steps(cfg, steps=3):
+    """Seconds per training step in fp32 and under bf16 autocast, on the first real batch."""
+    data = first_train_batch(cfg)
     return time_train_steps(cfg, data, None, steps), time_train_steps(cfg, data, 'bfloat16', steps)
 
 

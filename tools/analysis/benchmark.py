@@ -12,7 +12,8 @@ HRNetV2-W18 + head at 512x1024 (vs mmseg's HRNet), det HRNetV2p-W32 backbone + H
 speed ratio to the upstream fp32 eager row of the same batch, "max rel diff" the largest
 difference from its output over the output's largest magnitude, "peak MB" the growth of the
 resident set while the row ran. int8 is calibrated on random inputs here: its accuracy on
-trained weights is what docs/deploy.md measures. Each row is timed for at least --seconds.
+trained weights is what docs/deploy.md measures. Each row is timed for at least --seconds, in
+three rounds that interleave the rows (no row gains from its place in the order).
 """
 import argparse
 import json

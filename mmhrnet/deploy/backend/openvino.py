@@ -1,5 +1,6 @@
 """OpenVINO (CPU): fp32 and bf16 as inference-precision hints of one fp32 IR, int8 by NNCF
 post-training quantisation."""
+import os
 import os.path as osp
 
 import numpy as np
@@ -26,19 +27,24 @@ def convert(onnx_file, out_dir, precision, calib_inputs=None):
     ``onnx_file`` may also be an fp32 IR (``.xml``) this function wrote."""
     import openvino as ov
     _check(precision)
+    name = 'model_ov.xml' if precision != 'int8' else 'model_ov_int8.xml'
+    if osp.abspath(onnx_file) == osp.abspath(osp.join(out_dir, name)):
+        return name  # bf16 is a hint on the fp32 IR that is already there
     # An IR already converted from the same ONNX file is read instead of converted again.
     model = ov.Core().read_model(onnx_file) if onnx_file.endswith('.xml') else \
         ov.convert_model(onnx_file)
-    if precision != 'int8':
-        name = 'model_ov.xml'
-    else:
+    if precision == 'int8':
         import nncf
         if not calib_inputs:
             raise ValueError('int8 quantisation needs calibration inputs (--calib N, N > 0)')
         model = nncf.quantize(model, nncf.Dataset(calib_inputs), subset_size=len(calib_inputs),
                               preset=nncf.QuantizationPreset.PERFORMANCE)
-        name = 'model_ov_int8.xml'
-    ov.save_model(model, osp.join(out_dir, name), compress_to_fp16=False)  # fp32 weights
+    # Written under another name and renamed: a model compiled from the old file maps its
+    # weights, and overwriting them in place kills the process (SIGBUS) when it next runs.
+    stem = osp.join(out_dir, name[:-len('.xml')])
+    ov.save_model(model, f'{stem}.tmp.xml', compress_to_fp16=False)  # fp32 weights
+    os.replace(f'{stem}.tmp.bin', f'{stem}.bin')
+    os.replace(f'{stem}.tmp.xml', f'{stem}.xml')
     return name
 
 
