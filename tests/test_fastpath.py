@@ -61,6 +61,15 @@ def test_fp32_fast_path_equals_the_plain_model(model_and_input):
         assert conv.weight.is_contiguous(memory_format=torch.channels_last)
 
 
+def test_compiled_fast_path_equals_the_plain_model(model_and_input):
+    model, task, x = model_and_input
+    if task != 'pose':
+        pytest.skip('one task is enough to check the compiled (frozen) path')
+    fast = optimize_model(copy.deepcopy(model), compile=True)
+    assert max_rel_diff(outputs(fast, task, x), outputs(model, task, x)) <= 1e-5
+    assert fast.backbone._compiled_call_impl is not None  # it was compiled
+
+
 @pytest.mark.skipif(not cpu_has_bf16(), reason='this CPU has no bf16 units')
 def test_bf16_fast_path_close_and_fp32_out(model_and_input):
     model, task, x = model_and_input

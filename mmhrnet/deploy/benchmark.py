@@ -108,8 +108,11 @@ def upstream_model(cfg, package, ours_model):
     up.model.backbone = dict(type='HRNet', extra=extra,
                              **{k: ours[k] for k in ('norm_cfg', 'norm_eval') if k in ours})
     for head in ('head', 'decode_head'):
-        if head in up.model:
-            up.model[head].in_channels = getattr(ours_model, head).in_channels
+        if head in up.model:  # HRNetV2Head: the branches' channels, before the concat
+            built = getattr(ours_model, head)
+            channels = getattr(built, 'branch_channels', built.in_channels)
+            up.model[head].in_channels = list(channels) if isinstance(channels, tuple) \
+                else channels
     if package == 'mmdet':
         up.model.neck = dict(type='HRFPN', in_channels=list(extra['stage4']['num_channels']),
                              out_channels=up.model.neck.out_channels)
@@ -156,6 +159,9 @@ def build_paths(task, cfg, model, upstream, shape, batch, workdir, precisions, c
                 source = osp.join(workdir, file)  # convert the ONNX file once
             session = mod.Session(osp.join(workdir, file), precision, threads)
             paths[f'{backend} {precision}'] = _numpy_path(session)
+            if backend == 'openvino':  # a twin that records per-layer times, for --profile
+                paths[f'{backend} {precision}'].profiled = mod.Session(
+                    osp.join(workdir, file), precision, threads, profile=True)
     return paths
 
 
@@ -165,9 +171,36 @@ def _numpy_path(session):
     return run
 
 
+def profile_path(fn, inputs):
+    """Milliseconds of one call of a path per operation: per aten op (self time) for a torch
+    path, per (layer type, kernel) for an OpenVINO one."""
+    session = getattr(fn, 'profiled', None)
+    if session is not None:
+        session(inputs.numpy())
+        session(inputs.numpy())
+        return session.layer_times()
+    if not isinstance(fn, torch.nn.Module):
+        return None  # onnxruntime: no per-layer profile here
+    from torch.profiler import ProfilerActivity, profile
+    fn(inputs)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        fn(inputs)
+    return {(e.key, ''): e.self_cpu_time_total / 1e3 for e in prof.key_averages()
+            if e.self_cpu_time_total > 0}
+
+
+def format_profile(times, top=6):
+    """``'<total> ms: op [kernel] share, ...'`` of the ``top`` most costly operations."""
+    total = sum(times.values())
+    items = sorted(times.items(), key=lambda kv: -kv[1])[:top]
+    return f'{total:.0f} ms: ' + ', '.join(
+        f'{op}{f" [{kernel}]" if kernel else ""} {ms / total:.0%}' for (op, kernel), ms in items)
+
+
 def benchmark_task(task, batch_sizes, precisions=('fp32', 'bf16', 'int8'), shape=None,
-                   min_seconds=2.0, compile=False, progress=None, log=print):
-    """Rows of one task: path, batch, img/s, latency, ratio to upstream, max diff, peak MB."""
+                   min_seconds=2.0, compile=False, progress=None, log=print, profile=False):
+    """Rows of one task: path, batch, img/s, latency, ratio to upstream, max diff, peak MB
+    (and, with ``profile``, where each path's time goes: :func:`profile_path`)."""
     config, default, package = TASK_MODELS[task]
     root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     # BN for SyncBN: one CPU process (the same arithmetic in eval mode)
@@ -194,6 +227,10 @@ def benchmark_task(task, batch_sizes, precisions=('fp32', 'bf16', 'int8'), shape
                                  latency_ms=latency * 1e3, ratio=ref_latency / latency,
                                  max_rel_diff=max_rel_diff(out, ref), peak_mb=peak / 2**20,
                                  shape=shape, gflop=gflop))
+                if profile:
+                    with torch.no_grad():
+                        times = profile_path(paths[name], x)
+                    rows[-1]['profile'] = format_profile(times) if times else None
     return rows
 
 

@@ -93,8 +93,8 @@ def optimize_model(model, precision='fp32', channels_last=True, fold_bn=True, co
             holding mmcv ops (which read NCHW only: mmdet's RoIAlign) gets it in its backbone
             and neck only, their outputs returned to NCHW.
         fold_bn (bool): Fold BatchNorm into the convolution before it.
-        compile (bool): ``torch.compile`` the feature modules (a first call of several
-            seconds per input shape).
+        compile (bool): ``torch.compile`` the feature modules with inductor's freezing (a
+            first call of some 30 s per input shape; inference under ``torch.no_grad``).
 
     Returns:
         nn.Module: ``model``.
@@ -125,5 +125,8 @@ def optimize_model(model, precision='fp32', channels_last=True, fold_bn=True, co
         if precision == 'bf16' and not _has_mmcv_ops(m):
             m.forward = autocast_forward(m.forward, device.type, torch.bfloat16)
         if compile:
-            m.forward = torch.compile(m.forward)
+            # freezing: weights become constants that inductor folds and prepacks for oneDNN
+            # (and fuses conv + add + ReLU): W32 pose batch 8 ran 1.54x eager, against 1.21x
+            # for the fold + NHWC path alone (docs/deploy.md).
+            m.compile(options={'freezing': True})
     return model

@@ -41,6 +41,8 @@ def parse_args():
     parser.add_argument('--compile', action='store_true', help='add a torch.compile row')
     parser.add_argument('--out', help='bar chart PNG of the table')
     parser.add_argument('--json', help='also write the rows here')
+    parser.add_argument('--profile', action='store_true', help='also print where each torch '
+                        'and OpenVINO path spends its time (per op / per layer and kernel)')
     return parser.parse_args()
 
 
@@ -58,7 +60,13 @@ def main():
     with tqdm(total=total, desc='benchmark', unit='row') as bar:
         for task in tasks:
             rows += benchmark_task(task, batches[task], args.precisions, args.shape,
-                                   args.seconds, args.compile, progress=bar, log=bar.write)
+                                   args.seconds, args.compile, progress=bar, log=bar.write,
+                                   profile=args.profile)
+            if len(tasks) > 1:
+                bar.write(format_table([r for r in rows if r['task'] == task]))
+            if args.json:  # what is measured survives a later task's failure
+                with open(args.json, 'w') as f:
+                    json.dump(dict(rows=rows, peaks=peaks), f, indent=1)
     print(f'\nCPU: {cpu_model()}, {args.threads} threads, torch '
           f'{torch.backends.cpu.get_cpu_capability()}; AMX {"amx_bf16" in flags}, '
           f'AVX512-BF16 {"avx512_bf16" in flags}, VNNI {"avx512_vnni" in flags}')
@@ -71,12 +79,14 @@ def main():
               ' img/s')
     print()
     print(format_table(rows))
+    if args.profile:
+        print('\nwhere the time goes (one call):')
+        for r in rows:
+            if r.get('profile'):
+                print(f"- {r['task']} batch {r['batch']}, {r['path']}: {r['profile']}")
     if args.out:
         plot(rows, args.out)
         print(f'bar chart: {args.out}')
-    if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(dict(rows=rows, peaks=peaks), f, indent=1)
 
 
 if __name__ == '__main__':

@@ -51,15 +51,28 @@ def convert(onnx_file, out_dir, precision, calib_inputs=None):
 class Session:
     """A model compiled for OpenVINO's CPU plugin at ``precision``, ``threads`` threads."""
 
-    def __init__(self, path, precision='fp32', threads=None):
+    def __init__(self, path, precision='fp32', threads=None, profile=False):
         import openvino as ov
         _check(precision)
         config = {'INFERENCE_PRECISION_HINT': HINTS[precision], 'PERFORMANCE_HINT': 'LATENCY'}
         if threads:
             config['INFERENCE_NUM_THREADS'] = threads
+        if profile:
+            config['PERF_COUNT'] = True
         self.compiled = ov.Core().compile_model(path, 'CPU', config)
         self.request = self.compiled.create_infer_request()
 
     def __call__(self, inputs):
         result = self.request.infer([np.ascontiguousarray(inputs, np.float32)])
         return [np.array(result[out]) for out in self.compiled.outputs]
+
+    def layer_times(self):
+        """Milliseconds of the last inference per (layer type, kernel) that ran, e.g.
+        ``('Convolution', 'brgconv_avx512_amx_bf16')``: needs ``profile=True``."""
+        import openvino as ov
+        totals = {}
+        for info in self.request.get_profiling_info():
+            if info.status == ov.ProfilingInfo.Status.EXECUTED:
+                key = info.node_type, info.exec_type
+                totals[key] = totals.get(key, 0.) + info.real_time.total_seconds() * 1e3
+        return totals
