@@ -257,9 +257,12 @@ def plot(rows, path):
     import matplotlib.pyplot as plt
     groups = sorted({(r['task'], r['batch']) for r in rows},
                     key=lambda g: (list(TASK_MODELS).index(g[0]), g[1]))
-    fig, axes = plt.subplots(1, len(groups), figsize=(4.5 * len(groups), 4.5), squeeze=False)
-    for ax, (task, batch) in zip(axes[0], groups):
-        sel = [r for r in rows if r['task'] == task and r['batch'] == batch]
+    sels = [[r for r in rows if r['task'] == task and r['batch'] == batch]
+            for task, batch in groups]
+    same = all([r['path'] for r in sel] == [r['path'] for r in sels[0]] for sel in sels)
+    fig, axes = plt.subplots(1, len(groups), figsize=(2.6 * len(groups) + 2.4, 4.5),
+                             squeeze=False, sharey=same)
+    for ax, (task, batch), sel in zip(axes[0], groups, sels):
         ax.barh([r['path'] for r in sel], [r['ratio'] for r in sel],
                 color=['#888' if r['path'].startswith('upstream') else '#3a7' for r in sel])
         ax.axvline(1.0, color='k', lw=0.8)
@@ -267,7 +270,10 @@ def plot(rows, path):
             ax.text(r['ratio'], i, f" {r['ratio']:.2f}x", va='center', fontsize=8)
         ax.set_title(f'{task}, {sel[0]["shape"][0]}x{sel[0]["shape"][1]}, batch {batch}')
         ax.set_xlabel('speed vs upstream fp32 eager')
-        ax.invert_yaxis()
+    axes[0][0].invert_yaxis()  # the first path on top (shared by all panels when same)
+    if not same:
+        for ax in axes[0][1:]:
+            ax.invert_yaxis()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
