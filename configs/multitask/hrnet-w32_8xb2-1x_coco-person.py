@@ -64,11 +64,6 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_ann = data_root + 'annotations/person_keypoints_val2017.json'
-val_evaluator = dict(
-    _delete_=True,
-    type='mmhrnet.MultiTaskMetric',
-    det=dict(type='mmdet.CocoMetric', ann_file=val_ann, metric=['bbox', 'segm'], prefix='det'),
-    parse=dict(type='mmseg.IoUMetric', iou_metrics=['mIoU'], prefix='parse'),
-    pose=dict(type='mmpose.CocoMetric', ann_file=val_ann, prefix='pose'))
+val_evaluator = dict(_base_.multitask_metric, _delete_=True,
+                     ann_file=data_root + 'annotations/person_keypoints_val2017.json')
 test_evaluator = val_evaluator

@@ -23,15 +23,20 @@ class MultiTaskMetric(BaseMetric):
         pose (dict, optional): mmpose metric on ``pred_instances`` keypoints, e.g.
             ``dict(type='mmpose.CocoMetric', ann_file=...)``; its metainfo (sigmas, ...) is
             the dataset's.
+        ann_file (str, optional): The COCO annotation file for the ``det`` and ``pose``
+            metrics that name none (one file holds both tasks' ground truth).
         **kwargs: ``BaseMetric`` arguments.
 
     Give each a distinct ``prefix`` (e.g. ``det``, ``parse``, ``pose``): the merged dict
     fails on a repeated name rather than overwrite it.
     """
 
-    def __init__(self, det=None, parse=None, pose=None, **kwargs):
+    def __init__(self, det=None, parse=None, pose=None, ann_file=None, **kwargs):
         super().__init__(**kwargs)
         cfgs = dict(det=det, parse=parse, pose=pose)
+        for task in ('det', 'pose'):
+            if ann_file and cfgs[task] and not cfgs[task].get('ann_file'):
+                cfgs[task] = dict(cfgs[task], ann_file=ann_file)
         if not any(cfgs.values()):
             raise ValueError('MultiTaskMetric needs at least one of det, parse, pose')
         self.metrics = {task: METRICS.build(cfg) for task, cfg in cfgs.items() if cfg}

@@ -28,3 +28,11 @@ hrnet_multitask = dict(
         train_cfg=dict(shift=0.1, scale=(0.8, 1.2), max_rois=64),
         test_cfg=dict(score_thr=0.05, max_per_img=10)),
     loss_weights=dict(det=1.0, parse=1.0, pose=1.0))
+
+# Keypoint AP, parsing mIoU and box / mask AP from one test run; a config adds its annotation
+# file: ``val_evaluator = dict(_base_.multitask_metric, _delete_=True, ann_file=...)``.
+multitask_metric = dict(
+    type='mmhrnet.MultiTaskMetric',
+    det=dict(type='mmdet.CocoMetric', metric=['bbox', 'segm'], prefix='det'),
+    parse=dict(type='mmseg.IoUMetric', iou_metrics=['mIoU'], prefix='parse'),
+    pose=dict(type='mmpose.CocoMetric', prefix='pose'))
