@@ -43,18 +43,24 @@ def _reset_peak():
         pass
 
 
-def time_path(fn, inputs, min_seconds=2.0, min_iters=2):
-    """Median latency (s) of ``fn(inputs)`` after one warm-up, the output, and the peak
-    resident memory growth (bytes) while it ran."""
+def _first_call(fn, inputs):
+    """``fn(inputs)`` once (the warm-up): its output and the resident memory it grew (bytes)."""
     _reset_peak()
     base = _rss('VmRSS')
     out = fn(inputs)
+    return out, max(_rss('VmHWM') - base, 0)
+
+
+def time_path(fn, inputs, min_seconds=2.0, min_iters=2):
+    """Median latency (s) of ``fn(inputs)`` after one warm-up, the output, and the peak
+    resident memory growth (bytes) of the warm-up."""
+    out, peak = _first_call(fn, inputs)
     times, start = [], time.perf_counter()
     while len(times) < min_iters or time.perf_counter() - start < min_seconds:
         t = time.perf_counter()
         fn(inputs)
         times.append(time.perf_counter() - t)
-    return statistics.median(times), out, max(_rss('VmHWM') - base, 0)
+    return statistics.median(times), out, peak
 
 
 def time_paths(paths, inputs, min_seconds=2.0, rounds=3, progress=None):
@@ -62,12 +68,7 @@ def time_paths(paths, inputs, min_seconds=2.0, rounds=3, progress=None):
     memory), then ``rounds`` rounds time every path in turn for ``min_seconds / rounds``, so
     that no path is favoured by its place in the order (a CPU's clocks and caches drift over
     a run). Returns ``{name: (median latency, output, peak bytes)}``."""
-    first = {}
-    for name, fn in paths.items():
-        _reset_peak()
-        base = _rss('VmRSS')
-        out = fn(inputs)
-        first[name] = out, max(_rss('VmHWM') - base, 0)
+    first = {name: _first_call(fn, inputs) for name, fn in paths.items()}
     times = {name: [] for name in paths}
     for _ in range(rounds):
         for name, fn in paths.items():
@@ -120,9 +121,10 @@ def upstream_model(cfg, package, ours_model):
 
 
 def build_paths(task, cfg, model, upstream, shape, batch, workdir, precisions, calib=4,
-                compile=False, log=print):
+                compile=False, log=print, profile=False):
     """The named callables to time: upstream eager, mmhrnet eager / fast torch, and the
-    exported model on each backend and precision (int8 calibrated on random inputs)."""
+    exported model on each backend and precision (int8 calibrated on random inputs); with
+    ``profile``, each OpenVINO one carries a twin session that records per-layer times."""
     from .backend.openvino import cpu_capabilities
     bf16 = 'BF16' in cpu_capabilities()
     paths = {}
@@ -159,7 +161,7 @@ def build_paths(task, cfg, model, upstream, shape, batch, workdir, precisions, c
                 source = osp.join(workdir, file)  # convert the ONNX file once
             session = mod.Session(osp.join(workdir, file), precision, threads)
             paths[f'{backend} {precision}'] = _numpy_path(session)
-            if backend == 'openvino':  # a twin that records per-layer times, for --profile
+            if profile and backend == 'openvino':
                 paths[f'{backend} {precision}'].profiled = mod.Session(
                     osp.join(workdir, file), precision, threads, profile=True)
     return paths
@@ -217,7 +219,7 @@ def benchmark_task(task, batch_sizes, precisions=('fp32', 'bf16', 'int8'), shape
     for batch in batch_sizes:
         with tempfile.TemporaryDirectory() as tmp:
             paths = build_paths(task, cfg, model, upstream, shape, batch, tmp, precisions,
-                                compile=compile, log=log)
+                                compile=compile, log=log, profile=profile)
             x = torch.randn(batch, 3, *shape, generator=torch.Generator().manual_seed(2))
             with torch.no_grad():
                 timed = time_paths(paths, x, min_seconds, progress=progress)

@@ -86,9 +86,9 @@ def time_train_steps(cfg, data, dtype, steps=3, channels_last=None):
     config's model on ``data`` (one collated batch), fp32 (``dtype`` None) or autocast; NHWC
     when ``channels_last`` (None: when the config has ``ChannelsLastHook``)."""
     from mmengine.optim import build_optim_wrapper
-    from mmengine.registry import MODELS, init_default_scope
-    init_default_scope(cfg.default_scope)
-    model = MODELS.build(cfg.model).train()
+
+    from .cli import build_config_model
+    model = build_config_model(cfg).train()
     if channels_last is None:
         channels_last = any('ChannelsLastHook' in h.get('type', '')
                             for h in cfg.get('custom_hooks') or [])

@@ -17,7 +17,8 @@ import torch
 from mmengine.config import Config, DictAction
 from tqdm import tqdm
 
-from mmhrnet.engine.precision import cpu_flags, cpu_model, first_train_batch, time_train_steps
+from mmhrnet.engine.precision import (cpu_has_amx, cpu_has_bf16, cpu_model, first_train_batch,
+                                      time_train_steps)
 
 # The quickstart model, and HRNet-W32 at 256x192 (the COCO recipe) reading the synthetic people
 # (the same COCO format) so that it runs without COCO on disk.
@@ -49,9 +50,7 @@ def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
     jobs = [(c, args.cfg_options) for c in args.configs] or DEFAULTS
-    variants = [v for v in VARIANTS
-                if v[1] is None or 'avx512_bf16' in (cpu_flags() or ()) or
-                'amx_bf16' in (cpu_flags() or ())]
+    variants = [v for v in VARIANTS if v[1] is None or cpu_has_bf16()]
     rows = []
     with tqdm(total=len(jobs) * len(variants) * args.rounds, desc='train steps') as bar:
         for config, options in jobs:
@@ -71,7 +70,7 @@ def main():
                 rows.append((config.split('/')[-1], cfg.train_dataloader.batch_size, name, t,
                              ref / t, min(times[name]), max(times[name])))
     print(f'\nCPU: {cpu_model()}, {args.threads} threads, torch '
-          f'{torch.backends.cpu.get_cpu_capability()}; AMX {"amx_bf16" in (cpu_flags() or ())}')
+          f'{torch.backends.cpu.get_cpu_capability()}; AMX {bool(cpu_has_amx())}')
     print('| config | batch | precision | s / step | vs fp32 NCHW | range over rounds (s) |')
     print('| --- | --- | --- | --- | --- | --- |')
     for config, batch, name, t, ratio, lo, hi in rows:
