@@ -25,6 +25,8 @@ CONFIGS = {
     'det': osp.join(ROOT, 'configs/det/mask-rcnn_hrnetv2p-w18-small-v1_1xb8-6e_synthetic-'
                     'people-128.py'),
 }
+MULTITASK_CONFIG = osp.join(ROOT, 'configs/multitask/hrnet-w18-small-v1_1xb8-6e_synthetic-'
+                            'people-256.py')
 IMAGE_WIDTH = 320  # the coco_tiny images at half size: the random models run in seconds
 
 
@@ -59,6 +61,26 @@ def models(tmp_path_factory):
         torch.save(dict(state_dict=model.state_dict(), meta={}), path)
         specs[task] = (config, path)
     return specs
+
+
+@pytest.fixture(scope='module')
+def multitask(tmp_path_factory):
+    """A random-weight multi-task checkpoint that keeps its 3 best detections per image."""
+    from mmengine.registry import init_default_scope
+
+    from mmhrnet.apis.models import _init_torch, _prepare_config, load_config
+    out = tmp_path_factory.mktemp('multitask')
+    config = out / 'multitask.py'
+    config.write_text(f"_base_ = ['{MULTITASK_CONFIG}']\n"
+                      "model = dict(test_cfg=dict(rcnn=dict(score_thr=0.0, max_per_img=3)),\n"
+                      "             keypoint_head=dict(test_cfg=dict(score_thr=0.0)))\n")
+    cfg = _prepare_config(load_config(str(config), 'multitask'), 'multitask')
+    init_default_scope(cfg.default_scope)
+    torch.manual_seed(0)
+    model = _init_torch('multitask', cfg, 'cpu')
+    path = str(out / 'multitask.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta={}), path)
+    return str(config), path
 
 
 @pytest.fixture(scope='module')
@@ -347,3 +369,67 @@ def test_exported_detector_boxes_and_masks_match_torch(models, images, tmp_path)
                  (a['mask'], b['mask'])]
         assert masks[0].shape == image.shape[:2]
         assert (masks[0] == masks[1]).mean() > 0.99
+
+
+def _inside_grown_box(person, margin=1.0):
+    """Whether the keypoints found lie in the person's box grown as the top-down crop."""
+    from mmhrnet.multitask import topdown_boxes
+    crop = topdown_boxes(torch.tensor([person['bbox']]), 0.75)[0].numpy()
+    kpts = np.array(person['keypoints'])[np.array(person['keypoint_scores']) > 0]
+    return bool(((kpts >= crop[:2] - margin) & (kpts <= crop[2:] + margin)).all())
+
+
+def test_multitask_model_gives_all_three_from_one_pass(multitask, images, tmp_path):
+    from mmhrnet.synthetic import PART_CLASSES
+    inferencer = HRNetInferencer(multitask=multitask, bbox_thr=0.0)
+    assert inferencer.tasks == ['det', 'pose', 'seg']
+    path = images['paths'][0]
+    result = inferencer.predict(path)
+    h, w = result['height'], result['width']
+    assert len(result['persons']) == 3
+    for person in result['persons']:
+        assert person['mask']['size'] == [h, w]
+        assert len(person['keypoints']) == 17 and _inside_grown_box(person)
+    assert result['class_map'].shape == (h, w) and result['classes'] == tuple(PART_CLASSES)
+    assert set(result['samples']) == {'det', 'pose', 'seg'}
+    summary = infer_to_dir(inferencer, [path], str(tmp_path), progress=False)
+    name = osp.basename(path)[:-4]
+    assert summary['persons'] == 3
+    with open(tmp_path / 'predictions' / f'{name}.json') as f:
+        entries = json.load(f)
+    assert all({'bbox', 'keypoints', 'segmentation'} <= set(e) for e in entries)
+    seg = cv2.imread(str(tmp_path / 'seg' / f'{name}.png'))
+    assert seg.shape[:2] == (h, w)
+    picture = cv2.imread(str(tmp_path / 'vis' / f'{name}.jpg'))
+    assert picture.shape[:2] == (h, w)
+    assert np.abs(picture.astype(int) - cv2.imread(path).astype(int)).mean() > 1  # drawn on
+
+
+def test_multitask_keypoints_on_given_boxes(multitask, images):
+    inferencer = HRNetInferencer(multitask=multitask, bbox_thr=0.0)
+    path = images['paths'][0]
+    own = inferencer.predict(path)['persons']
+    given = np.array([p['bbox'] + [p['bbox_score']] for p in own])
+    result = inferencer.predict(path, bboxes=given)
+    assert len(result['persons']) == len(own)
+    for a, b in zip(own, result['persons']):  # its own boxes given back: the same keypoints
+        np.testing.assert_allclose(b['bbox'], a['bbox'], atol=1e-4)
+        np.testing.assert_allclose(b['keypoints'], a['keypoints'], atol=1e-2)
+        assert 'mask' not in b
+    image_id = int(osp.basename(path)[:-4])
+    boxes = np.array(images['boxes'][image_id])
+    persons = inferencer.predict(path, bboxes=boxes)['persons']
+    np.testing.assert_allclose([p['bbox'] for p in persons], boxes, atol=1e-4)
+    assert all(_inside_grown_box(p) for p in persons)
+
+
+def test_multitask_errors(multitask, models, images, tmp_path, capsys):
+    with pytest.raises(ValueError, match='pass it without pose='):
+        HRNetInferencer(multitask=multitask, pose=models['pose'])
+    with pytest.raises(ModelLoadError, match='is a multi-task config'):
+        HRNetInferencer(det=multitask)
+    with pytest.raises(ModelLoadError, match="backend 'openvino' is not supported"):
+        HRNetInferencer(multitask=multitask, backend='openvino')
+    code, text = run_cli(capsys, images['paths'][0], '--multitask', *multitask, '--seg',
+                         *models['seg'])
+    assert 'pass it without --pose / --det / --seg' in text

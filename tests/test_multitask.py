@@ -2,6 +2,7 @@
 masked labels, one test step feeding all three metrics, single-task weights, keypoint geometry,
 the data pipeline."""
 import copy
+import json
 import os.path as osp
 
 import numpy as np
@@ -185,6 +186,79 @@ def test_test_step_feeds_all_three_metrics(cfg):
     results = metric.evaluate(len(out))
     for key in ('det/bbox_mAP', 'det/segm_mAP', 'parse/mIoU', 'pose/AP'):
         assert key in results
+
+
+def _write_detections(people, tmp_path, low_score=0.01):
+    """A COCO detection results file of the val images: each person's ground-truth box at 0.9
+    and one extra box per image at ``low_score``; returns its path and the boxes by image."""
+    with open(people + 'annotations/person_keypoints_val.json') as f:
+        coco = json.load(f)
+    dets, boxes = [], {}
+    for ann in coco['annotations']:
+        dets.append(dict(image_id=ann['image_id'], category_id=1, bbox=ann['bbox'], score=0.9))
+        x, y, w, h = ann['bbox']
+        boxes.setdefault(ann['image_id'], []).append([x, y, x + w, y + h])
+    for img in coco['images']:
+        dets.append(dict(image_id=img['id'], category_id=1, bbox=[1, 1, 20, 30], score=low_score))
+    path = tmp_path / 'dets.json'
+    path.write_text(json.dumps(dets))
+    return str(path), boxes
+
+
+def test_given_person_boxes_get_keypoints_and_feed_the_pose_metric(people, cfg, tmp_path):
+    bbox_file, boxes = _write_detections(people, tmp_path)
+    cfg = copy.deepcopy(cfg)
+    cfg.val_dataloader.dataset.update(bbox_file=bbox_file, det_bbox_thr=0.05)
+    model = build(cfg).eval()
+    ds, data = batch(cfg, 'val', n=3)
+    with torch.no_grad():
+        out = model.test_step(data)
+    for sample in out:
+        given = np.array(boxes[sample.img_id], np.float32)  # the 0.01 box is left out
+        pose = sample.pred_pose_instances
+        np.testing.assert_allclose(sample.given_instances.bboxes.numpy(), given, atol=1e-4)
+        np.testing.assert_allclose(pose.bboxes.numpy(), given, atol=1e-4)
+        assert pose.keypoints.shape == (len(given), 17, 2)
+        crops = topdown_boxes(pose.bboxes, 0.75)
+        found = pose.keypoint_scores > 0
+        inside = ((pose.keypoints >= crops[:, None, :2] - 1) &
+                  (pose.keypoints <= crops[:, None, 2:] + 1)).all(-1)
+        assert bool(inside[found].all())
+        assert len(sample.pred_instances) == 3  # its own detections are kept for det / segm
+    metric = METRICS.build(cfg.val_evaluator)
+    metric.dataset_meta = ds.metainfo
+    metric.process(data, [s.to_dict() for s in out])
+    fed = metric.metrics['pose'].results
+    assert [len(pred['keypoints']) for pred, _ in fed] == [len(boxes[s.img_id]) for s in out]
+    assert 'pose/AP' in metric.evaluate(len(out))
+
+
+def test_given_boxes_of_the_own_detections_give_the_same_keypoints(cfg):
+    model = build(cfg).eval()
+    _, data = batch(cfg, 'val', n=2)
+    with torch.no_grad():
+        own = model.test_step(copy.deepcopy(data))
+        for sample, res in zip(data['data_samples'], own):
+            sample.given_instances = InstanceData(bboxes=res.pred_instances.bboxes,
+                                                  scores=res.pred_instances.scores)
+        given = model.test_step(data)
+    for a, b in zip(own, given):
+        torch.testing.assert_close(b.pred_pose_instances.keypoints, a.pred_instances.keypoints,
+                                   atol=1e-4, rtol=0)
+
+
+def test_malformed_detection_file_names_file_and_detection(people, cfg, tmp_path):
+    bbox_file, _ = _write_detections(people, tmp_path)
+    with open(bbox_file) as f:
+        dets = json.load(f)
+    del dets[2]['score']
+    with open(bbox_file, 'w') as f:
+        json.dump(dets, f)
+    dataset = copy.deepcopy(cfg.val_dataloader.dataset)
+    dataset.bbox_file = bbox_file
+    init_default_scope('mmdet')
+    with pytest.raises(ValueError, match=f"{bbox_file}: detection 2: no 'score'"):
+        DATASETS.build(dataset)
 
 
 def test_keypoint_targets_decode_back_to_the_keypoints(cfg):

@@ -6,6 +6,7 @@
     python tools/infer.py 0 --pose CFG CKPT --det DET_CFG DET_CKPT --show      # webcam 0
     python tools/infer.py val/ --pose CFG CKPT --bbox-file detections.json     # boxes from a file
     python tools/infer.py demo.jpg --pose EXPORT_DIR --backend openvino        # exported model
+    python tools/infer.py photos/ --multitask MT_CFG MT_CKPT    # boxes, masks, keypoints, parts
 
 Writes under --out-dir: predictions/<name>.json (COCO results: keypoints, bbox, segmentation),
 vis/<name>.jpg (all tasks drawn), vis/<video>.mp4, seg/<name>.png (class maps). Prints a
@@ -39,7 +40,8 @@ def parse_args(argv=None):
     parser.add_argument('inputs', nargs='+', metavar='INPUT',
                         help='image, folder, video file or webcam index (several allowed)')
     for task, what in (('pose', 'top-down pose'), ('det', 'detection'),
-                       ('seg', 'segmentation')):
+                       ('seg', 'segmentation'),
+                       ('multitask', 'multi-task (all three from one pass, torch only)')):
         parser.add_argument(f'--{task}', nargs='+', metavar=('CONFIG', 'CHECKPOINT'),
                             help=f'{what} model: config and checkpoint (file or URL); with an '
                                  f'exported --backend, the export folder')
@@ -73,7 +75,7 @@ def model_specs(args) -> dict:
     """The --pose/--det/--seg values as the inferencer's specs; SystemExit saying what is
     missing."""
     specs = {}
-    for task in ('pose', 'det', 'seg'):
+    for task in ('pose', 'det', 'seg', 'multitask'):
         values = getattr(args, task)
         if values is None:
             continue
@@ -87,7 +89,11 @@ def model_specs(args) -> dict:
         specs[task] = tuple(values)
     if not specs:
         raise SystemExit('error: give at least one model: --pose CONFIG CHECKPOINT, --det '
-                         f'CONFIG CHECKPOINT, --seg CONFIG CHECKPOINT. {what_to_pass()}')
+                         'CONFIG CHECKPOINT, --seg CONFIG CHECKPOINT, or --multitask CONFIG '
+                         f'CHECKPOINT. {what_to_pass()}')
+    if 'multitask' in specs and len(specs) > 1:
+        raise SystemExit('error: --multitask gives pose, detection and segmentation from one '
+                         'model: pass it without --pose / --det / --seg')
     return specs
 
 

@@ -5,7 +5,9 @@ The upstream inference functions do the work (mmdet ``inference_detector``, mmpo
 (``DetLocalVisualizer``, ``PoseLocalVisualizer``, ``SegLocalVisualizer``). The glue here:
 the detector's person boxes go to the top-down pose model (the whole image is the box when
 there is no detector), persons keep their identity across video frames and their keypoints
-can be smoothed, and each frame gives one plain result.
+can be smoothed, and each frame gives one plain result. A multi-task model
+(``mmhrnet.HRNetMultiTask``) gives all three from one pass: its boxes and masks, the
+keypoints it decodes for them (or for given boxes) and its parsing map.
 """
 import itertools
 from typing import Dict, Iterator, List, Optional
@@ -27,8 +29,8 @@ def _numpy(x):
     return x.detach().cpu().numpy() if hasattr(x, 'detach') else np.asarray(x)
 
 
-def _person_label(det_model) -> int:
-    classes = [str(c).lower() for c in (det_model.dataset_meta or {}).get('classes') or ()]
+def _person_label(meta: dict) -> int:
+    classes = [str(c).lower() for c in (meta or {}).get('classes') or ()]
     if PERSON in classes:
         return classes.index(PERSON)
     if len(classes) <= 1:
@@ -42,6 +44,14 @@ def _instance_score(bbox_score: float, keypoint_scores: np.ndarray) -> float:
     return float(bbox_score * (valid.mean() if valid.size else 0.))
 
 
+def _set_keypoints(person: dict, keypoints, keypoint_scores) -> None:
+    """A person's ``keypoints``, ``keypoint_scores`` and ``score`` (box x keypoints)."""
+    kpt_scores = np.asarray(keypoint_scores, dtype=np.float64)
+    person['keypoints'] = np.asarray(keypoints, dtype=np.float64).tolist()
+    person['keypoint_scores'] = kpt_scores.tolist()
+    person['score'] = _instance_score(person['bbox_score'], kpt_scores)
+
+
 class HRNetInferencer:
     """Runs any subset of pose, person detection and segmentation on images and videos.
 
@@ -50,6 +60,8 @@ class HRNetInferencer:
             of one (``backend`` onnxruntime / openvino).
         det: The same for a detector (mmdet); its person boxes feed the pose model.
         seg: The same for a segmentor (mmseg); gives the class map.
+        multitask: ``(config, checkpoint)`` of an ``mmhrnet.HRNetMultiTask`` (torch): boxes,
+            masks, keypoints and the parsing map from one pass; pass it alone.
         backend: ``'torch'``, ``'onnxruntime'`` or ``'openvino'``; a dict maps tasks to
             backends (e.g. ``{'pose': 'openvino', 'det': 'torch'}``).
         device: ``'cpu'`` or a CUDA device.
@@ -70,11 +82,14 @@ class HRNetInferencer:
 
     def __init__(self, pose=None, det=None, seg=None, backend='torch', device: str = 'cpu',
                  bbox_thr: float = 0.3, kpt_thr: float = 0.3, track: Optional[str] = 'oks',
-                 track_thr: float = 0.3, smooth=None, optimize: bool = False):
-        specs = dict(pose=pose, det=det, seg=seg)
+                 track_thr: float = 0.3, smooth=None, optimize: bool = False, multitask=None):
+        specs = dict(pose=pose, det=det, seg=seg, multitask=multitask)
         if all(spec is None for spec in specs.values()):
-            raise ValueError('HRNetInferencer needs at least one of pose=, det=, seg= '
-                             '((config, checkpoint) each)')
+            raise ValueError('HRNetInferencer needs at least one of pose=, det=, seg=, '
+                             'multitask= ((config, checkpoint) each)')
+        if multitask is not None and any(specs[t] is not None for t in ('pose', 'det', 'seg')):
+            raise ValueError('multitask= gives pose, detection and segmentation from one model: '
+                             'pass it without pose= / det= / seg=')
         backends = backend if isinstance(backend, dict) else dict.fromkeys(TASKS, backend)
         self.models: Dict[str, object] = {
             task: load_task_model(task, spec, backends.get(task, 'torch'), device)
@@ -86,12 +101,10 @@ class HRNetInferencer:
                 if self.backends[task] == 'torch':
                     optimize_model(model)
         self.bbox_thr, self.kpt_thr = bbox_thr, kpt_thr
-        self.person_label = _person_label(self.models['det']) if 'det' in self.models else None
-        sigmas = None
-        if 'pose' in self.models:
-            sigmas = (getattr(self.models['pose'], 'dataset_meta', None) or {}).get('sigmas')
+        self.person_label = _person_label(self.task_meta('det')) if 'det' in self.tasks else None
+        sigmas = self.task_meta('pose').get('sigmas') if 'pose' in self.tasks else None
         # without keypoints only the boxes can be matched
-        method = track if 'pose' in self.models else 'iou'
+        method = track if 'pose' in self.tasks else 'iou'
         self.tracker = PoseTracker(method, track_thr, sigmas) if track else None
         self.smooth = ({} if smooth is True else dict(smooth)) if smooth else None
         if self.smooth is not None and self.tracker is None:
@@ -109,7 +122,20 @@ class HRNetInferencer:
 
     @property
     def tasks(self) -> List[str]:
+        """The tasks the models give (a multi-task model gives ``det``, ``pose``, ``seg``)."""
+        if 'multitask' in self.models:
+            return ['det', 'pose', 'seg']
         return list(self.models)
+
+    def task_meta(self, task: str) -> dict:
+        """The dataset metainfo that ``task``'s results are read and drawn with (classes and
+        palette; keypoint names, sigmas and skeleton for ``pose``)."""
+        if 'multitask' in self.models:
+            meta = getattr(self.models['multitask'], 'dataset_meta', None) or {}
+            if task == 'seg':  # the parsing classes of a people dataset
+                return dict(classes=meta.get('seg_classes'), palette=meta.get('seg_palette'))
+            return meta
+        return getattr(self.models[task], 'dataset_meta', None) or {}
 
     # ------------------------------------------------------------------ running
 
@@ -156,15 +182,18 @@ class HRNetInferencer:
         h, w = image.shape[:2]
         result = dict(name=frame.name, path=frame.path, index=frame.index, video=frame.video,
                       height=h, width=w, persons=[], samples={})
-        persons = self._detect(image, result) if bboxes is None else self._given(bboxes)
-        if 'det' not in self.models and bboxes is None and 'pose' in self.models:
-            persons = [dict(bbox=[0., 0., float(w), float(h)], bbox_score=1.0)]
-        track_samples = self._pose(image, persons, result) if 'pose' in self.models else None
+        if 'multitask' in self.models:
+            persons, track_samples = self._multitask(image, result, bboxes)
+        else:
+            persons = self._detect(image, result) if bboxes is None else self._given(bboxes)
+            if 'det' not in self.models and bboxes is None and 'pose' in self.models:
+                persons = [dict(bbox=[0., 0., float(w), float(h)], bbox_score=1.0)]
+            track_samples = self._pose(image, persons, result) if 'pose' in self.models else None
         if self.tracker is not None and frame.video and persons:
             if track_samples is None:  # detection only: boxes are what can be matched
                 track_samples = self._box_samples(persons)
             ids = self.tracker.update(track_samples)
-            if self.smoother is not None and 'pose' in self.models:
+            if self.smoother is not None and 'pose' in self.tasks:
                 self.smoother.update(track_samples)
                 for person, sample in zip(persons, track_samples):
                     person['keypoints'] = sample.pred_instances.keypoints[0].tolist()
@@ -179,19 +208,32 @@ class HRNetInferencer:
         if 'det' not in self.models:
             return []
         from mmdet.apis import inference_detector
-        from mmdet.structures.mask import encode_mask_results
         with self._scope('det'):
-            if self._det_pipeline is None:  # built once, not per frame as upstream does
-                from mmcv.transforms import Compose
-                from mmdet.utils import get_test_pipeline_cfg
-                pipeline = get_test_pipeline_cfg(self.models['det'].cfg.copy())
-                pipeline[0].type = 'mmdet.LoadImageFromNDArray'
-                self._det_pipeline = Compose(pipeline)
-            sample = inference_detector(self.models['det'], image, self._det_pipeline)
+            sample = inference_detector(self.models['det'], image, self._pipeline('det'))
         result['samples']['det'] = sample
-        inst = sample.pred_instances
-        scores, labels = _numpy(inst.scores), _numpy(inst.labels)
-        keep = np.flatnonzero((labels == self.person_label) & (scores >= self.bbox_thr))
+        return self._instance_persons(sample.pred_instances)[0]
+
+    def _pipeline(self, task: str):
+        """The mmdet test pipeline of ``task``'s model on a BGR array, built once (mmdet's
+        ``inference_detector`` builds it per frame)."""
+        if self._det_pipeline is None:
+            from mmcv.transforms import Compose
+            from mmdet.utils import get_test_pipeline_cfg
+            pipeline = get_test_pipeline_cfg(self.models[task].cfg.copy())
+            pipeline[0].type = 'mmdet.LoadImageFromNDArray'
+            self._det_pipeline = Compose(pipeline)
+        return self._det_pipeline
+
+    def _instance_persons(self, inst, select: bool = True):
+        """Persons (``bbox``, ``bbox_score``, ``mask`` RLE when the instances have masks) of
+        mmdet instances, and their indices; with ``select``, person-class ones at ``bbox_thr``
+        or above."""
+        from mmdet.structures.mask import encode_mask_results
+        scores = _numpy(inst.scores)
+        keep = np.arange(len(scores))
+        if select:
+            labels = _numpy(inst.labels)
+            keep = np.flatnonzero((labels == self.person_label) & (scores >= self.bbox_thr))
         boxes = _numpy(inst.bboxes)
         masks = _numpy(inst.masks)[keep] if 'masks' in inst else None
         persons = []
@@ -202,7 +244,50 @@ class HRNetInferencer:
                 person['mask'] = dict(size=[int(s) for s in rle['size']],
                                       counts=rle['counts'].decode('ascii'))
             persons.append(person)
-        return persons
+        return persons, keep
+
+    def _multitask(self, image: np.ndarray, result: dict, bboxes=None):
+        """One pass of the multi-task model: persons (its detections with masks and keypoints,
+        or the given boxes with keypoints), its samples drawn as the three tasks' are."""
+        import torch
+        from mmengine.structures import InstanceData, PixelData
+        from mmpose.structures import PoseDataSample, merge_data_samples
+        from mmseg.structures import SegDataSample
+        model = self.models['multitask']
+        inputs = dict(img=image, img_id=0)
+        if bboxes is not None:
+            given = np.array([p['bbox'] + [p['bbox_score']] for p in self._given(bboxes)],
+                             dtype=np.float32).reshape(-1, 5)
+            inputs.update(given_bboxes=given[:, :4], given_bbox_scores=given[:, 4])
+        with self._scope('multitask'):
+            data = self._pipeline('multitask')(inputs)
+            with torch.no_grad():
+                sample = model.test_step(dict(inputs=[data['inputs']],
+                                              data_samples=[data['data_samples']]))[0]
+        from mmdet.structures import DetDataSample  # boxes and masks only: the parsing map is
+        det = DetDataSample(metainfo=sample.metainfo)  # drawn by the seg visualiser
+        det.pred_instances = sample.pred_instances
+        result['samples']['det'] = det
+        inst = sample.pred_instances if bboxes is None else sample.pred_pose_instances
+        persons, indices = self._instance_persons(inst, select=bboxes is None)
+        keypoints, kpt_scores = _numpy(inst.keypoints), _numpy(inst.keypoint_scores)
+        samples = []
+        for person, i in zip(persons, indices):
+            _set_keypoints(person, keypoints[i], kpt_scores[i])
+            pose = PoseDataSample(metainfo=dict(img_shape=image.shape[:2]))
+            pose.pred_instances = InstanceData(
+                keypoints=keypoints[i:i + 1].astype(np.float32),
+                keypoint_scores=kpt_scores[i:i + 1].astype(np.float32),
+                bboxes=np.array([person['bbox']], dtype=np.float32),
+                bbox_scores=np.array([person['bbox_score']], dtype=np.float32))
+            samples.append(pose)
+        if samples:
+            result['samples']['pose'] = merge_data_samples(samples)
+        seg = SegDataSample(pred_sem_seg=PixelData(data=sample.pred_sem_seg.sem_seg))
+        result['samples']['seg'] = seg
+        result['class_map'] = _numpy(seg.pred_sem_seg.data)[0].astype(np.int32)
+        result['classes'] = tuple(self.task_meta('seg').get('classes') or ())
+        return persons, samples
 
     def _pose(self, image: np.ndarray, persons: List[dict], result: dict) -> list:
         from mmpose.apis import inference_topdown
@@ -215,10 +300,7 @@ class HRNetInferencer:
         for person, sample in zip(persons, samples):
             inst = sample.pred_instances
             inst.bbox_scores = np.array([person['bbox_score']], dtype=np.float32)
-            kpt_scores = np.asarray(inst.keypoint_scores[0], dtype=np.float64)
-            person['keypoints'] = np.asarray(inst.keypoints[0], dtype=np.float64).tolist()
-            person['keypoint_scores'] = kpt_scores.tolist()
-            person['score'] = _instance_score(person['bbox_score'], kpt_scores)
+            _set_keypoints(person, inst.keypoints[0], inst.keypoint_scores[0])
         result['samples']['pose'] = merge_data_samples(samples)
         return samples
 
@@ -259,7 +341,7 @@ class HRNetInferencer:
     def _visualizer(self, task: str):
         if task not in self._visualizers:
             name = f'mmhrnet_infer_{task}_{next(_instance_ids)}'
-            meta = getattr(self.models[task], 'dataset_meta', None) or {}
+            meta = self.task_meta(task)
             if task == 'pose':
                 from mmpose.visualization import PoseLocalVisualizer
                 vis = PoseLocalVisualizer(name=name)

@@ -6,7 +6,8 @@ another model would leave random weights with a warning. Here the checkpoint is 
 the model first and a mismatch is one error naming both files. Exported models come from
 ``mmhrnet.deploy.load_backend_model`` (onnxruntime / OpenVINO), which returns an object with
 the same ``cfg`` and ``test_step`` as the torch model, so the upstream inference functions
-run either.
+run either. A multi-task model (``mmhrnet.HRNetMultiTask``: boxes, masks, keypoints and
+parsing from one pass) loads as task ``'multitask'``, through mmdet's initialiser, torch only.
 """
 import os
 import os.path as osp
@@ -15,11 +16,13 @@ from typing import Optional, Tuple, Union
 import torch
 from mmengine.config import Config
 
-TASKS = ('pose', 'det', 'seg')
-TASK_NAMES = {'pose': 'pose', 'det': 'detection', 'seg': 'segmentation'}
+TASKS = ('pose', 'det', 'seg', 'multitask')
+TASK_NAMES = {'pose': 'pose', 'det': 'detection', 'seg': 'segmentation',
+              'multitask': 'multi-task'}
 BACKENDS = ('torch', 'onnxruntime', 'openvino')
 # Test pipelines of dataset configs load annotations; an image of a user has none.
-_ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadSegAnnotations', 'LoadPanopticAnnotations')
+_ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadSegAnnotations', 'LoadPanopticAnnotations',
+                       'LoadPeopleAnnotations')
 _MAX_LISTED_KEYS = 3
 
 
@@ -27,11 +30,18 @@ class ModelLoadError(ValueError):
     """A config or checkpoint that does not give the requested model; the message names it."""
 
 
-def load_config(config: Union[str, Config], task: str) -> Config:
-    """Reads a config and checks that it is one of ``task`` (``'pose'``, ``'det'``, ``'seg'``).
+def is_multitask(cfg: Config) -> bool:
+    """Whether a config's model is a multi-task one (``mmhrnet.HRNetMultiTask``)."""
+    return str(cfg.model.get('type', '')).split('.')[-1].endswith('MultiTask')
 
-    The task is the config's ``default_scope`` (mmpose / mmdet / mmseg); a pose config must
-    also be top-down (the inferencer gives it person boxes).
+
+def load_config(config: Union[str, Config], task: str) -> Config:
+    """Reads a config and checks that it is one of ``task`` (``'pose'``, ``'det'``, ``'seg'``,
+    ``'multitask'``).
+
+    The task is the config's ``default_scope`` (mmpose / mmdet / mmseg), and a multi-task model
+    for ``'multitask'``; a pose config must also be top-down (the inferencer gives it person
+    boxes).
     """
     name = TASK_NAMES[task]
     if isinstance(config, Config):
@@ -48,6 +58,8 @@ def load_config(config: Union[str, Config], task: str) -> Config:
     from mmhrnet.deploy.task import TASKS as SCOPE_TASKS  # default_scope -> task
     scope = cfg.get('default_scope')
     found = SCOPE_TASKS.get(scope)
+    if 'model' in cfg and found == 'det' and is_multitask(cfg):
+        found = 'multitask'
     if 'model' not in cfg or found is None:
         raise ModelLoadError(f'{name} model: {where} is not an mmpose / mmdet / mmseg model '
                              f'config (default_scope {scope!r})')
@@ -132,7 +144,7 @@ def _dataset_meta(ckpt: dict, task: str) -> Optional[dict]:
     dataset_meta = meta.get('dataset_meta') if isinstance(meta, dict) else None
     if not dataset_meta:
         return None
-    if task == 'det':  # mmdet 3.x reads lower-case keys (as init_detector does)
+    if task in ('det', 'multitask'):  # mmdet 3.x reads lower-case keys (as init_detector)
         dataset_meta = {k.lower(): v for k, v in dataset_meta.items()}
     return dict(dataset_meta)
 
@@ -147,7 +159,7 @@ def _init_torch(task: str, cfg: Config, device: str):
     if task == 'pose':
         from mmpose.apis import init_model
         return init_model(cfg, None, device=device)
-    if task == 'det':
+    if task in ('det', 'multitask'):
         from mmdet.apis import init_detector
         return init_detector(cfg, None, device=device)
     from mmseg.apis import init_model
@@ -191,6 +203,9 @@ def load_torch_model(task: str, config, checkpoint: str, device: str = 'cpu'):
 def load_exported_model(task: str, export_dir: str, backend: str, device: str = 'cpu'):
     """Loads an exported model (``tools/deploy/export.py``) with onnxruntime or OpenVINO."""
     name = TASK_NAMES[task]
+    if task == 'multitask':
+        raise ModelLoadError(f'multi-task model: backend {backend!r} is not supported (its '
+                             'detections feed its keypoint head inside the model); use torch')
     try:
         from mmhrnet.deploy import load_backend_model
     except ImportError as e:
@@ -212,7 +227,7 @@ def load_task_model(task: str, spec, backend: str = 'torch', device: str = 'cpu'
     """One model of the inferencer from its spec.
 
     Args:
-        task: ``'pose'``, ``'det'`` or ``'seg'``.
+        task: ``'pose'``, ``'det'``, ``'seg'`` or ``'multitask'``.
         spec: ``(config, checkpoint)`` for torch; for an exported backend, the export folder
             or ``(config, export_folder)`` (the config then only names the task's config).
         backend: ``'torch'``, ``'onnxruntime'`` or ``'openvino'``.

@@ -265,5 +265,4 @@ def _show(picture: np.ndarray, wait: bool) -> bool:
 
 
 def _seg_palette(inferencer):
-    seg = inferencer.models.get('seg')
-    return (getattr(seg, 'dataset_meta', None) or {}).get('palette') if seg else None
+    return inferencer.task_meta('seg').get('palette') if 'seg' in inferencer.tasks else None

@@ -10,19 +10,26 @@ packed as "nothing to learn" rather than dropped, so the model masks that task's
 - an instance without keypoints (COCO ``num_keypoints == 0``, or none annotated):
   ``keypoints_visible`` all 0, its heatmap weights 0;
 - an image with no person boxes is a negative for the detector, as in mmdet.
+
+For testing keypoints as a top-down model is tested, a ``bbox_file`` (COCO detection results,
+as mmpose's) gives each test image its person boxes; the model then decodes keypoints on those
+boxes (``pred_pose_instances``) besides its own detections.
 """
 import os.path as osp
 
 import mmpose
 import numpy as np
+import torch
 from mmdet.datasets import CocoDataset
 from mmdet.datasets.transforms import LoadAnnotations, PackDetInputs, RandomFlip, Resize
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
+from mmengine.structures import InstanceData
 from mmpose.structures.keypoint import flip_keypoints
 
 from mmhrnet.registry import DATASETS, TRANSFORMS
 from mmhrnet.seg import rasterize_person_masks
 from mmhrnet.synthetic import PART_CLASSES, PART_FLIP_PAIRS, PART_PALETTE
+from mmhrnet.validation import check_detections, load_json, log_zero_boxes
 
 # mmpose's COCO keypoint metainfo (sigmas, flip indices), as installed with mmpose
 COCO_POSE_METAINFO = osp.join(osp.dirname(mmpose.__file__), '.mim', 'configs', '_base_',
@@ -66,6 +73,11 @@ class PeopleDataset(CocoDataset):
         require_seg_maps (bool): Fail at start-up, naming the image, when a label map is
             missing (the synthetic people have all of them). False: missing maps are
             missing labels (masked). Defaults to False.
+        bbox_file (str, optional): COCO detection results giving each image its person boxes
+            (``given_bboxes`` ``(N, 4)`` xyxy, ``given_bbox_scores`` ``(N,)``), the boxes the
+            keypoints are then tested on, as mmpose's ``bbox_file``. Defaults to None.
+        det_bbox_thr (float): Detections of ``bbox_file`` below this score are left out, as
+            mmpose's. Defaults to 0.
         **kwargs: ``CocoDataset`` arguments (``ann_file``, ``data_prefix=dict(img=...,
             seg=...)``, ``seg_map_suffix``, ``pipeline``, ...).
 
@@ -79,13 +91,40 @@ class PeopleDataset(CocoDataset):
     METAINFO = people_metainfo()
 
     def __init__(self, *args, pose_metainfo=COCO_POSE_METAINFO, require_seg_maps=False,
-                 **kwargs):
+                 bbox_file=None, det_bbox_thr=0.0, **kwargs):
         self.require_seg_maps = require_seg_maps
+        self.bbox_file, self.det_bbox_thr = bbox_file, det_bbox_thr
         if pose_metainfo != COCO_POSE_METAINFO:
             meta = people_metainfo(pose_metainfo)
             meta.update(kwargs.pop('metainfo', None) or {})
             kwargs['metainfo'] = meta
         super().__init__(*args, **kwargs)
+
+    def load_data_list(self):
+        data_list = super().load_data_list()
+        if self.bbox_file:
+            boxes = self._given_boxes({info['img_id'] for info in data_list})
+            for info in data_list:
+                info['given_bboxes'], info['given_bbox_scores'] = boxes.get(
+                    info['img_id'], (np.zeros((0, 4), np.float32), np.zeros(0, np.float32)))
+        return data_list
+
+    def _given_boxes(self, image_ids):
+        """``image id: (boxes (N, 4) xyxy, scores (N,))`` of the person detections of
+        ``bbox_file`` (category 1, score >= ``det_bbox_thr``), checked first."""
+        dets = load_json(self.bbox_file, 'detection file')
+        zero = check_detections(dets, self.bbox_file, image_ids, self.ann_file)
+        log_zero_boxes(zero, 'detections', self.bbox_file, action='kept (as mmpose does)')
+        grouped = {}
+        for det in dets:
+            if det['category_id'] == 1 and det['score'] >= self.det_bbox_thr:
+                x, y, w, h = det['bbox']
+                grouped.setdefault(det['image_id'], []).append([x, y, x + w, y + h, det['score']])
+        out = {}
+        for img_id, rows in grouped.items():
+            rows = np.asarray(rows, np.float32)
+            out[img_id] = (rows[:, :4], rows[:, 4])
+        return out
 
     def parse_data_info(self, raw_data_info):
         img_info, anns = raw_data_info['raw_img_info'], raw_data_info['raw_ann_info']
@@ -218,3 +257,16 @@ class PackPeopleInputs(PackDetInputs):
     ``gt_instances.keypoints_visible`` (split by ``gt_ignore_flags`` like the boxes)."""
     mapping_table = dict(PackDetInputs.mapping_table, gt_keypoints='keypoints',
                          gt_keypoints_visible='keypoints_visible')
+
+    def transform(self, results):
+        """Also packs ``given_bboxes`` (original-image xyxy, from a ``bbox_file``) and their
+        scores as ``data_samples.given_instances``."""
+        packed = super().transform(results)
+        if results.get('given_bboxes') is not None:
+            boxes = np.asarray(results['given_bboxes'], np.float32).reshape(-1, 4)
+            scores = results.get('given_bbox_scores')
+            scores = np.ones(len(boxes), np.float32) if scores is None else scores
+            packed['data_samples'].given_instances = InstanceData(
+                bboxes=torch.from_numpy(boxes),
+                scores=torch.as_tensor(np.asarray(scores, np.float32).reshape(-1)))
+        return packed

@@ -148,19 +148,21 @@ class RoIKeypointHead(BaseModule):
         centre, size = centre + shift, size * scale
         return torch.cat([centre - size / 2, centre + size / 2], 1)
 
-    def predict(self, feats, results_list, batch_img_metas):
+    def predict(self, feats, results_list, batch_img_metas, select=True):
         """Add ``keypoints`` ``(N, K, 2)``, ``keypoint_scores`` ``(N, K)`` and ``bbox_scores``
         to each image's detections (boxes in original-image coordinates, as mmdet's
-        ``rescale=True`` leaves them); detections below ``score_thr`` or beyond
-        ``max_per_img`` are dropped first.
+        ``rescale=True`` leaves them); with ``select``, detections below ``score_thr`` or
+        beyond ``max_per_img`` are dropped first (given boxes are all kept, as mmpose keeps
+        those of a ``bbox_file``).
 
         Returns:
             list[InstanceData]: The detections, with keypoints in original-image pixels.
         """
         cfg, out, crops, owners = self.test_cfg, [], [], []
         for i, (res, meta) in enumerate(zip(results_list, batch_img_metas)):
-            keep = torch.nonzero(res.scores >= cfg['score_thr']).flatten()
-            res = res[keep[res.scores[keep].argsort(descending=True)][:cfg['max_per_img']]]
+            if select:
+                keep = torch.nonzero(res.scores >= cfg['score_thr']).flatten()
+                res = res[keep[res.scores[keep].argsort(descending=True)][:cfg['max_per_img']]]
             out.append(res)
             scale = res.bboxes.new_tensor(meta.get('scale_factor', (1., 1.))).repeat(2)
             boxes = topdown_boxes(res.bboxes * scale, self.aspect_ratio, self.bbox_padding)

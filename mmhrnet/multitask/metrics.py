@@ -20,7 +20,8 @@ class MultiTaskMetric(BaseMetric):
         parse (dict, optional): mmseg metric on the parsing map, e.g.
             ``dict(type='mmseg.IoUMetric', iou_metrics=['mIoU'])``; its classes are the
             dataset's ``seg_classes``.
-        pose (dict, optional): mmpose metric on ``pred_instances`` keypoints, e.g.
+        pose (dict, optional): mmpose metric on the keypoints of ``pred_pose_instances``
+            (given boxes) if present, else of ``pred_instances`` (own detections), e.g.
             ``dict(type='mmpose.CocoMetric', ann_file=...)``; its metainfo (sigmas, ...) is
             the dataset's.
         ann_file (str, optional): The COCO annotation file for the ``det`` and ``pose``
@@ -68,7 +69,10 @@ class MultiTaskMetric(BaseMetric):
 
     @staticmethod
     def _pose_sample(sample):
-        pred = sample['pred_instances']
+        # keypoints on the given person boxes when the dataset has a bbox_file, else on the
+        # model's own detections
+        pred = sample.get('pred_pose_instances')
+        pred = sample['pred_instances'] if pred is None else pred
         return dict(
             id=sample['img_id'], img_id=sample['img_id'], ori_shape=sample['ori_shape'],
             category_id=1, gt_instances={},

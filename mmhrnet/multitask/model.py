@@ -131,14 +131,27 @@ class HRNetMultiTask(MaskRCNN):
             list[DetDataSample]: ``pred_instances`` (``bboxes``, ``scores``, ``labels``,
             ``masks``, ``keypoints``, ``keypoint_scores``, ``bbox_scores``; original-image
             coordinates with ``rescale``) and ``pred_sem_seg.sem_seg`` ``(1, H, W)`` labels.
+            Samples with ``given_instances`` (person boxes ``bboxes`` in original-image
+            coordinates, and ``scores``; from a dataset's ``bbox_file``) also get
+            ``pred_pose_instances``: keypoints decoded on those boxes, in original pixels.
         """
         branches, pyramid = self._features(batch_inputs)
         rpn = self.rpn_head.predict(pyramid, batch_data_samples, rescale=False)
         results = self.roi_head.predict(pyramid, rpn, batch_data_samples, rescale=rescale)
         metas = [s.metainfo for s in batch_data_samples]
+        given = [s.get('given_instances') for s in batch_data_samples]
         if not rescale:
             metas = [dict(m, scale_factor=(1., 1.)) for m in metas]
         results = self.keypoint_head.predict(branches, results, metas)
+        if any(g is not None for g in given):
+            if any(g is None for g in given):
+                raise ValueError('given_instances: some images of the batch have given person '
+                                 'boxes and some none; give all (an empty set for none)')
+            pose = self.keypoint_head.predict(  # given boxes are in original-image pixels
+                branches, [g.clone() for g in given], [s.metainfo for s in batch_data_samples],
+                select=False)
+            for sample, res in zip(batch_data_samples, pose):
+                sample.pred_pose_instances = res
         batch_data_samples = self.add_pred_to_datasample(batch_data_samples, results)
         logits = self.parse_head.forward(branches)
         for i, sample in enumerate(batch_data_samples):
