@@ -261,6 +261,23 @@ def test_malformed_detection_file_names_file_and_detection(people, cfg, tmp_path
         DATASETS.build(dataset)
 
 
+def test_task_gradient_norms_follow_the_loss_weights(cfg):
+    from mmhrnet.multitask.analysis import task_gradient_norms
+    _, data = batch(cfg)
+    norms = {}
+    for weight in (1., 10.):
+        model = build(cfg).train()
+        model.loss_weights['pose'] = weight
+        torch.manual_seed(1)  # the same RoI jitter and samples
+        inputs = model.data_preprocessor(copy.deepcopy(data), True)
+        norms[weight] = task_gradient_norms(model, model.loss(inputs['inputs'],
+                                                              inputs['data_samples']))
+    assert set(norms[1.]) == {'det', 'parse', 'pose'}
+    assert norms[10.]['pose'][1] == pytest.approx(10 * norms[1.]['pose'][1], rel=1e-4)
+    assert norms[10.]['parse'][1] == pytest.approx(norms[1.]['parse'][1], rel=1e-4)
+    assert norms[1.]['det'][1] > 0
+
+
 def test_keypoint_targets_decode_back_to_the_keypoints(cfg):
     model = build(cfg)
     head = model.keypoint_head

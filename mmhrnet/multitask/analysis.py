@@ -1,5 +1,6 @@
 """The multi-task vs single-task comparison: metrics read from work dirs, and inference cost
-(multiply-adds and images per second) measured on real test images, side by side.
+(multiply-adds and images per second) measured on real test images, side by side; and the
+gradient each task's loss sends into the shared backbone (what ``loss_weights`` balance).
 
 Multiply-adds are counted by hooks on every convolution and linear layer during the real test
 step (``torch.fx`` / jit tracing cannot follow mmdet's proposal and NMS code), so they include
@@ -135,3 +136,30 @@ def inference_costs(models, num_images=20, warmup=2):
     return {k: dict(gmacs=t['macs'] / images / 1e9, s_per_img=t['seconds'] / images,
                     img_per_s=images / t['seconds'], images=images, samples=t['samples'])
             for k, t in total.items()}
+
+
+def task_gradient_norms(model, losses):
+    """L2 norm of the gradient that each task's (weighted) losses send into the backbone.
+
+    Args:
+        model (HRNetMultiTask): The model whose ``loss`` gave ``losses`` (graph kept).
+        losses (dict): Its loss dict: ``loss_kpt`` is pose, ``loss_parse`` parsing, every other
+            ``loss*`` entry detection.
+
+    Returns:
+        dict: ``task: (loss value, backbone gradient norm)`` for ``det``, ``parse``, ``pose``.
+    """
+    params = [p for p in model.backbone.parameters() if p.requires_grad]
+    groups = defaultdict(list)
+    for key, value in losses.items():
+        if 'loss' not in key:
+            continue
+        task = 'pose' if key == 'loss_kpt' else 'parse' if key == 'loss_parse' else 'det'
+        groups[task] += list(value) if isinstance(value, (list, tuple)) else [value]
+    out = {}
+    for task, values in sorted(groups.items()):
+        total = sum(values)
+        grads = torch.autograd.grad(total, params, retain_graph=True, allow_unused=True)
+        norm = torch.sqrt(sum((g.float() ** 2).sum() for g in grads if g is not None))
+        out[task] = (float(total.detach()), float(norm))
+    return out

@@ -6,12 +6,20 @@ multiply-adds and speed measured side by side on the same test images, one markd
         --pose configs/pose/td-hm_hrnet-w18-small-v1_1xb16-10e_synthetic-people-192x144.py W \\
         --seg configs/seg/hrnetv2_w18-small_synthetic-parts-256x256.py W \\
         --det configs/det/mask-rcnn_hrnetv2p-w18-small-v1_1xb8-6e_synthetic-people-128.py W \\
+        [--multitask-given-boxes TEST_DIR] [--pose-on-detections TEST_DIR] \\
         [--num-images 20] [--out table.md]
 
 Each work dir's last validation entry gives the metrics and its best (else last) checkpoint the
 weights; the cost is measured with those weights (detections, hence crops and masks, depend on
 them). The top-down pose model is timed on all person boxes of each image (its test boxes), and
 the "three models" row adds pose, parsing and detection per image.
+
+Keypoint AP comes in two columns, so that keypoint quality and detector quality are told apart:
+on the given person boxes of the detection file (the single-task pose model's own validation;
+for the multi-task model a ``tools/test.py`` run with ``test_dataloader.dataset.bbox_file`` set,
+``--multitask-given-boxes``), and on the model's own detections (the multi-task model's
+validation; for the single-task models, the pose model tested on the boxes of the single-task
+Mask R-CNN, ``--pose-on-detections``).
 """
 import argparse
 import glob
@@ -23,13 +31,17 @@ from mmengine.config import DictAction
 from mmhrnet.multitask.analysis import build_for_test, inference_costs, last_val_metrics
 
 # metric of each column, per model kind: (key in the validation entry, scale to percent)
-COLUMNS = ('keypoint AP', 'parsing mIoU', 'box AP', 'mask AP')
+GIVEN, OWN = 'keypoint AP, given boxes', 'keypoint AP, detected boxes'
+COLUMNS = (GIVEN, OWN, 'parsing mIoU', 'box AP', 'mask AP')
 KEYS = dict(
-    multitask={'keypoint AP': ('pose/AP', 100), 'parsing mIoU': ('parse/mIoU', 1),
+    multitask={OWN: ('pose/AP', 100), 'parsing mIoU': ('parse/mIoU', 1),
                'box AP': ('det/bbox_mAP', 100), 'mask AP': ('det/segm_mAP', 100)},
-    pose={'keypoint AP': ('coco/AP', 100)},
+    pose={GIVEN: ('coco/AP', 100)},
     seg={'parsing mIoU': ('mIoU', 1)},
     det={'box AP': ('coco/bbox_mAP', 100), 'mask AP': ('coco/segm_mAP', 100)})
+# optional test runs: option -> (model kind, column, metric key)
+EXTRA = dict(multitask_given_boxes=('multitask', GIVEN, 'pose/AP'),
+             pose_on_detections=('pose', OWN, 'coco/AP'))
 
 
 def checkpoint_of(work_dir):
@@ -49,6 +61,10 @@ def main():
         parser.add_argument(f'--{kind}', nargs=2, metavar=('CONFIG', 'WORK_DIR'), required=True)
         parser.add_argument(f'--{kind}-cfg-options', nargs='+', action=DictAction,
                             help=f'config overrides of the {kind} model, as it was trained')
+    parser.add_argument('--multitask-given-boxes', metavar='TEST_DIR',
+                        help='tools/test.py work dir of the multi-task model on the given boxes')
+    parser.add_argument('--pose-on-detections', metavar='TEST_DIR',
+                        help="tools/test.py work dir of the pose model on Mask R-CNN's boxes")
     parser.add_argument('--num-images', type=int, default=20, help='test images timed')
     parser.add_argument('--threads', type=int, default=2, help='torch threads while timing')
     parser.add_argument('--out', help='also write the table to this markdown file')
@@ -62,6 +78,9 @@ def main():
         options = getattr(args, f'{kind}_cfg_options')
         models[kind] = build_for_test(config, checkpoint_of(work_dir), options)
         rows[kind] = {col: metrics[key] * scale for col, (key, scale) in KEYS[kind].items()}
+    for option, (kind, column, key) in EXTRA.items():
+        if getattr(args, option):
+            rows[kind][column] = last_val_metrics(getattr(args, option))[key] * 100
     for kind, cost in inference_costs(models, args.num_images).items():
         rows[kind].update(cost)
         print(kind, rows[kind], flush=True)
@@ -82,10 +101,11 @@ def main():
                  det='Mask R-CNN')
     for kind in ('pose', 'seg', 'det'):
         lines.append(line(names[kind], rows[kind]))
-    best_single = {c: rows[k][c] for k in ('pose', 'seg', 'det') for c in KEYS[k]}
+    best_single = {c: rows[k][c] for k in ('pose', 'seg', 'det') for c in COLUMNS
+                   if c in rows[k]}
     lines.append(line('three single-task models', dict(best_single, **three)))
     ratio = {c: f"{100 * rows['multitask'][c] / best_single[c]:.0f}%"
-             if best_single[c] else 'n/a' for c in COLUMNS}
+             if best_single.get(c) and c in rows['multitask'] else 'n/a' for c in COLUMNS}
     lines.append('| multi-task / three | ' + ' | '.join(ratio[c] for c in COLUMNS) +
                  f" | {100 * rows['multitask']['gmacs'] / three['gmacs']:.0f}% | "
                  f"{three['s_per_img'] / rows['multitask']['s_per_img']:.2f}x |")
