@@ -42,10 +42,10 @@ model = dict(
                   conv_kernel_sizes=(3, 3)),
         codec=codec,
         decoder=dict(codec, unbiased=True, blur_kernel_size=11)),  # DARK, as the pose config
-    # The heatmap MSE pulls 25-35x less on the shared backbone than the detection or parsing
-    # losses (backbone gradient norms 0.039 / 1.30 / 0.88 after 30 steps:
-    # tools/analysis/task_gradients.py); x20 evens it. At half the schedule it gave keypoint AP
-    # 0.080 against 0.029 at x1, mask AP 0.079 against 0.047, the same box AP and mIoU.
+    # The heatmap MSE pulls less on the shared backbone than the detection or parsing losses
+    # (backbone gradient norms 0.11 / 0.58 / 0.61 after 30 steps at x1 and lr 1e-3:
+    # tools/analysis/task_gradients.py). At half the schedule x20 gave keypoint AP 0.080
+    # against 0.029 at x1, mask AP 0.079 against 0.047, the same box AP and mIoU.
     loss_weights=dict(det=1.0, parse=1.0, pose=20.0),
     train_cfg=dict(
         rpn_proposal=dict(nms_pre=1000, max_per_img=200),
