@@ -112,7 +112,7 @@ class HRNetInferencer:
         self.smoother: Optional[KeypointSmoother] = None
         self._video = None
         self._visualizers: Dict[str, object] = {}
-        self._det_pipeline = None
+        self._pipelines: Dict[str, object] = {}
 
     def _scope(self, task: str):
         """The task's registry scope: mmdet's and mmseg's inference functions build their
@@ -216,13 +216,13 @@ class HRNetInferencer:
     def _pipeline(self, task: str):
         """The mmdet test pipeline of ``task``'s model on a BGR array, built once (mmdet's
         ``inference_detector`` builds it per frame)."""
-        if self._det_pipeline is None:
+        if task not in self._pipelines:
             from mmcv.transforms import Compose
             from mmdet.utils import get_test_pipeline_cfg
             pipeline = get_test_pipeline_cfg(self.models[task].cfg.copy())
             pipeline[0].type = 'mmdet.LoadImageFromNDArray'
-            self._det_pipeline = Compose(pipeline)
-        return self._det_pipeline
+            self._pipelines[task] = Compose(pipeline)
+        return self._pipelines[task]
 
     def _instance_persons(self, inst, select: bool = True):
         """Persons (``bbox``, ``bbox_score``, ``mask`` RLE when the instances have masks) of

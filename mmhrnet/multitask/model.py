@@ -140,16 +140,14 @@ class HRNetMultiTask(MaskRCNN):
         results = self.roi_head.predict(pyramid, rpn, batch_data_samples, rescale=rescale)
         metas = [s.metainfo for s in batch_data_samples]
         given = [s.get('given_instances') for s in batch_data_samples]
-        if not rescale:
-            metas = [dict(m, scale_factor=(1., 1.)) for m in metas]
-        results = self.keypoint_head.predict(branches, results, metas)
+        det_metas = metas if rescale else [dict(m, scale_factor=(1., 1.)) for m in metas]
+        results = self.keypoint_head.predict(branches, results, det_metas)
         if any(g is not None for g in given):
             if any(g is None for g in given):
                 raise ValueError('given_instances: some images of the batch have given person '
                                  'boxes and some none; give all (an empty set for none)')
             pose = self.keypoint_head.predict(  # given boxes are in original-image pixels
-                branches, [g.clone() for g in given], [s.metainfo for s in batch_data_samples],
-                select=False)
+                branches, [g.clone() for g in given], metas, select=False)
             for sample, res in zip(batch_data_samples, pose):
                 sample.pred_pose_instances = res
         batch_data_samples = self.add_pred_to_datasample(batch_data_samples, results)

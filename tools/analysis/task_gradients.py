@@ -13,11 +13,10 @@ import argparse
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.optim import build_optim_wrapper
-from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
+from mmhrnet.engine import build_config_model
 from mmhrnet.multitask.analysis import task_gradient_norms
-from mmhrnet.registry import MODELS
 
 
 def main():
@@ -31,9 +30,8 @@ def main():
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
     torch.manual_seed(args.seed)
-    model = MODELS.build(cfg.model).train()
+    model = build_config_model(cfg).train()
     cfg.train_dataloader.update(num_workers=0, persistent_workers=False)
     loader = iter(Runner.build_dataloader(cfg.train_dataloader, seed=args.seed))
     optim = build_optim_wrapper(model, cfg.optim_wrapper)
