@@ -116,7 +116,10 @@ def outputs_as_tuple(out):
 def max_rel_diff(outs, refs):
     """Largest absolute difference over the largest reference magnitude, over all outputs."""
     worst = 0.0
-    for out, ref in zip(outputs_as_tuple(outs), outputs_as_tuple(refs)):
+    outs, refs = outputs_as_tuple(outs), outputs_as_tuple(refs)
+    if len(outs) != len(refs):  # zip would stop at the shorter: a dropped output would pass
+        raise ValueError(f'{len(outs)} outputs, the reference has {len(refs)}')
+    for out, ref in zip(outs, refs):
         out, ref = torch.as_tensor(out).float(), torch.as_tensor(ref).float()
         if out.shape != ref.shape:
             raise ValueError(f'output shape {tuple(out.shape)} differs from the reference '
