@@ -75,7 +75,8 @@ def read_meta(out_dir):
 
 def export_model(config, checkpoint, out_dir, shape=None, dynamic_batch=False,
                  dynamic_shape=None, backend='onnxruntime', precision='fp32', calib=32,
-                 cfg_options=None, logger=print):
+                 cfg_options=None, logger=print, calib_images=None, calib_det=None,
+                 calib_bbox_file=None):
     """Export, convert, check and describe one model; see the module docstring for the files.
 
     Args:
@@ -89,7 +90,13 @@ def export_model(config, checkpoint, out_dir, shape=None, dynamic_batch=False,
             is given (their images differ in size), else static.
         backend (str): ``'onnxruntime'`` or ``'openvino'``.
         precision (str): ``'fp32'``, ``'bf16'`` (OpenVINO, CPUs with bf16 units) or ``'int8'``.
-        calib (int): Training images to calibrate int8 on.
+        calib (int): Images (pose: person crops) to calibrate int8 on.
+        calib_images (str | None): A folder of images, a video or an image file to calibrate
+            int8 on; None: the config's training set (see :mod:`.calibration`).
+        calib_det (tuple | str | None): Pose: the person detector whose boxes in
+            ``calib_images`` are the crops (``(config, checkpoint)``, run in torch);
+            None: ``calib_bbox_file``'s boxes, else the whole image as one box.
+        calib_bbox_file (str | None): Pose: COCO detection results giving those boxes.
         cfg_options (dict | None): Config overrides (``--cfg-options``).
         logger (callable): Where the progress lines go.
 
@@ -132,8 +139,10 @@ def export_model(config, checkpoint, out_dir, shape=None, dynamic_batch=False,
     calib_inputs = None
     if precision == 'int8':
         calib_inputs = calibration_inputs(cfg, model.data_preprocessor, calib,
-                                          None if dynamic_shape else (height, width))
-        logger(f'calibrating int8 on {len(calib_inputs)} training images')
+                                          None if dynamic_shape else (height, width),
+                                          calib_images, calib_det, calib_bbox_file)
+        logger(f'calibrating int8 on {len(calib_inputs)} '
+               f'{"inputs from " + str(calib_images) if calib_images else "training images"}')
     model_file = backend_mod.convert(onnx_path, out_dir, precision, calib_inputs)
     diff = check(backend_mod.Session(osp.join(out_dir, model_file), precision), example, outs)
     logger(f'{backend} {precision} vs torch fp32: max relative difference {diff:.2e}')
