@@ -69,12 +69,18 @@ class MultiTaskMetric(BaseMetric):
 
     @staticmethod
     def _pose_sample(sample):
-        # keypoints on the given person boxes when the dataset has a bbox_file, else on the
-        # model's own detections
+        """One result per image holding all its persons, in mmpose's bottom-up form.
+
+        Keypoints come from the given person boxes when the dataset has a bbox_file, else from
+        the model's own detections. ``id`` is a list of per-person ids: mmpose's ``CocoMetric``
+        keeps one person per distinct scalar ``id`` (top-down samples are one person each),
+        and skips that de-duplication for a sequence; one result per image also keeps all
+        persons through ``BaseMetric.evaluate``, which keeps ``size`` (= images) results.
+        """
         pred = sample.get('pred_pose_instances')
         pred = sample['pred_instances'] if pred is None else pred
         return dict(
-            id=sample['img_id'], img_id=sample['img_id'], ori_shape=sample['ori_shape'],
+            id=list(range(len(pred))), img_id=sample['img_id'], ori_shape=sample['ori_shape'],
             category_id=1, gt_instances={},
             pred_instances={k: _numpy(pred[k]) for k in
                             ('keypoints', 'keypoint_scores', 'bbox_scores', 'bboxes')})
