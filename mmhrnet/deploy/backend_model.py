@@ -6,8 +6,9 @@ import torch
 from mmengine.config import Config
 from torch import nn
 
+from . import det
 from .backend import check_precision, get_backend
-from .export import read_meta
+from .folder import read_meta
 from .task import build_model, dataset_meta_of, install_backend, task_of
 
 
@@ -72,14 +73,30 @@ class BackendModel(nn.Module):
                              f'{sorted(models)}): export with --precision {self.precision}')
         self.cfg = Config.fromfile(osp.join(export_dir, self.meta['config']))
         task = task_of(self.cfg)
-        path = osp.join(export_dir, models[self.precision]['file'])
-        session = get_backend(backend).Session(path, self.precision,
-                                               threads or torch.get_num_threads())
+        entry = models[self.precision]
+        files = entry.get('files') or {det.IMAGE_GRAPH: entry['file']}
+        threads = threads or torch.get_num_threads()
+
+        def session(graph):
+            return get_backend(backend).Session(osp.join(export_dir, files[graph]),
+                                                self.precision, threads)
+
+        path = osp.join(export_dir, files[det.IMAGE_GRAPH])
         model = build_model(self.cfg)
-        install_backend(model, task, BackendNet(session, self.meta, path))
+        graphs = self.meta.get('graphs') or {}
+        roi_nets = {name: det.RoINet(session(name), graphs[name],
+                                     len(graphs[name]['output_names']) > 1)
+                    for name in files if name != det.IMAGE_GRAPH}
+        install_backend(model, task, BackendNet(session(det.IMAGE_GRAPH), self.meta, path),
+                        self.meta['output_names'], roi_nets)
         if self.meta.get('torch_heads'):
             heads = osp.join(export_dir, self.meta['torch_heads'])
-            model.load_state_dict(torch.load(heads, map_location='cpu'), strict=True)
+            state = torch.load(heads, map_location='cpu', weights_only=True)
+            missing, unexpected = model.load_state_dict(state, strict=False)
+            missing = [k for k in missing if not k.startswith(det.exported_prefixes(model))]
+            if unexpected or missing:
+                raise ValueError(f'{heads} does not fit the model of {self.meta["config"]} '
+                                 f'(unexpected keys {unexpected[:3]}, missing {missing[:3]})')
         model.dataset_meta = dataset_meta_of(self.cfg)
         self.task, self.model = task, model.eval()
 
@@ -119,6 +136,8 @@ def load_backend_model(export_dir, backend='onnxruntime', device='cpu', precisio
         BackendModel: ``.cfg``, ``.meta``, ``.data_preprocessor`` and ``.test_step(data)``
         returning the same data samples as the torch model (PoseDataSample with keypoints in
         image space after mmpose's decoding and the config's flip test; SegDataSample with
-        ``pred_sem_seg``; DetDataSample with ``pred_instances``, the RPN and RoI heads in torch).
+        ``pred_sem_seg``; DetDataSample with ``pred_instances``, and for the multi-task model
+        its keypoints and ``pred_sem_seg``: mmdet's RoIAlign and NMS in torch between the
+        graphs).
     """
     return BackendModel(export_dir, backend, precision, device, threads)

@@ -11,7 +11,8 @@ import numpy as np
 from mmhrnet.engine.precision import cpu_flags
 
 
-def _check(precision):
+def check(precision):
+    """Raise when this backend cannot run ``precision`` here."""
     if precision == 'bf16':
         raise ValueError('onnxruntime has no bf16 CPU kernels; export with '
                          '--backend openvino --precision bf16 instead')
@@ -19,8 +20,9 @@ def _check(precision):
 
 def convert(onnx_file, out_dir, precision, calib_inputs=None):
     """The model file (relative to ``out_dir``) for ``precision``; int8 quantises the ONNX
-    model statically (QDQ, per-channel int8 weights, uint8 activations) on ``calib_inputs``."""
-    _check(precision)
+    model statically (QDQ, per-channel int8 weights, uint8 activations) on ``calib_inputs``
+    into ``<stem>_ort_int8.onnx`` (``model.onnx`` -> ``model_ort_int8.onnx``)."""
+    check(precision)
     if precision == 'fp32':
         return osp.basename(onnx_file)
     from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
@@ -37,9 +39,10 @@ def convert(onnx_file, out_dir, precision, calib_inputs=None):
             item = next(self.items, None)
             return None if item is None else {'inputs': item}
 
-    prepared = osp.join(out_dir, 'model_ort_prep.onnx')
+    stem = osp.splitext(osp.basename(onnx_file))[0]
+    prepared = osp.join(out_dir, f'{stem}_ort_prep.onnx')
     quant_pre_process(onnx_file, prepared, skip_symbolic_shape=True)
-    name = 'model_ort_int8.onnx'
+    name = f'{stem}_ort_int8.onnx'
     # Without VNNI, 8-bit products can saturate: ONNX Runtime's guidance is 7-bit weights.
     vnni = bool({'avx512_vnni', 'avx_vnni', 'amx_int8'} & (cpu_flags() or set()))
     quantize_static(prepared, osp.join(out_dir, name), Reader(), quant_format=QuantFormat.QDQ,
@@ -54,7 +57,7 @@ class Session:
 
     def __init__(self, path, precision='fp32', threads=None):
         import onnxruntime as ort
-        _check(precision)
+        check(precision)
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = threads

@@ -15,7 +15,8 @@ def cpu_capabilities():
     return set(ov.Core().get_property('CPU', 'OPTIMIZATION_CAPABILITIES'))
 
 
-def _check(precision):
+def check(precision):
+    """Raise when this CPU cannot run ``precision`` (bf16 without bf16 units)."""
     if precision == 'bf16' and 'BF16' not in cpu_capabilities():
         raise ValueError('this CPU has no bf16 units (OpenVINO reports '
                          f'{sorted(cpu_capabilities())}): use --precision fp32 or int8')
@@ -23,11 +24,14 @@ def _check(precision):
 
 def convert(onnx_file, out_dir, precision, calib_inputs=None):
     """The IR file (relative to ``out_dir``) for ``precision``: one fp32 IR for fp32 and bf16
-    (a run-time hint), a quantised one for int8 (NNCF, calibrated on ``calib_inputs``).
+    (a run-time hint), a quantised one for int8 (NNCF, calibrated on ``calib_inputs``):
+    ``<stem>_ov.xml`` / ``<stem>_ov_int8.xml`` (``model.onnx`` -> ``model_ov.xml``).
     ``onnx_file`` may also be an fp32 IR (``.xml``) this function wrote."""
     import openvino as ov
-    _check(precision)
-    name = 'model_ov.xml' if precision != 'int8' else 'model_ov_int8.xml'
+    check(precision)
+    stem = osp.splitext(osp.basename(onnx_file))[0]
+    stem = stem[:-len('_ov')] if onnx_file.endswith('_ov.xml') else stem
+    name = f'{stem}_ov.xml' if precision != 'int8' else f'{stem}_ov_int8.xml'
     if osp.abspath(onnx_file) == osp.abspath(osp.join(out_dir, name)):
         return name  # bf16 is a hint on the fp32 IR that is already there
     # An IR already converted from the same ONNX file is read instead of converted again.
@@ -53,7 +57,7 @@ class Session:
 
     def __init__(self, path, precision='fp32', threads=None, profile=False):
         import openvino as ov
-        _check(precision)
+        check(precision)
         config = {'INFERENCE_PRECISION_HINT': HINTS[precision], 'PERFORMANCE_HINT': 'LATENCY'}
         if threads:
             config['INFERENCE_NUM_THREADS'] = threads
