@@ -3,29 +3,38 @@ inference needs beside it.
 
 An export folder holds:
 
-* ``model.onnx``: the fp32 network (ONNX Runtime fp32 runs it as is);
-* one file per backend / precision converted from it (``model_ov.xml`` for OpenVINO fp32 and
-  bf16, ``model_ov_int8.xml``, ``model_ort_int8.onnx``); exporting again into the same folder
-  with another backend or precision adds to it;
+* ``model.onnx``: the fp32 network (ONNX Runtime fp32 runs it as is); det and multitask add one
+  ONNX file per RoI graph (``bbox_head.onnx``, ``mask_head.onnx``, ``keypoint_head.onnx``:
+  :mod:`mmhrnet.deploy.det`);
+* one file per graph, backend and precision converted from them (``model_ov.xml`` for OpenVINO
+  fp32 and bf16, ``model_ov_int8.xml``, ``model_ort_int8.onnx``, ``bbox_head_ov.xml``, ...);
+  exporting the same model again into the folder with another backend or precision adds to it,
+  exporting another model replaces it whole;
 * ``config.py``: the config, dumped with the overrides applied, from which the test pipeline,
   the data preprocessor and the decoding are rebuilt;
 * ``deploy.json``: the input size, mean / std, codec, class and keypoint names, flip indices,
-  the files per backend and precision and each one's measured difference from torch;
-* ``torch_heads.pth`` (det only): the weights of the RPN and RoI heads, which run in torch.
+  the graphs, the files per backend and precision and each one's measured difference from
+  torch, the checkpoint's and config's SHA-256;
+* ``torch_heads.pth`` (det, only where some head does not export): the weights that run in
+  torch.
+
+Everything is checked (precision on this CPU and backend, calibration images, each graph on
+ONNX Runtime against torch) and built in a staging folder before the folder is touched
+(:mod:`mmhrnet.deploy.folder`).
 """
-import json
-import os
+import hashlib
 import os.path as osp
 
 import numpy as np
 import torch
 
+from . import det
 from .backend import check_precision, get_backend
 from .calibration import calibration_inputs
+from .folder import META_FILE, file_sha256, publish, read_meta, staging  # noqa: F401
 from .task import (TORCH_HEADS_FILE, ExportedNet, build_model, dataset_meta_of, load_config,
                    max_rel_diff, task_of, torch_heads_state)
 
-META_FILE = 'deploy.json'
 CONFIG_FILE = 'config.py'
 ONNX_FILE = 'model.onnx'
 # ONNX Runtime fp32 against torch fp32 after export (relative to the output's largest value).
@@ -34,7 +43,8 @@ EXPORT_TOLERANCE = 1e-4
 
 def default_shape(cfg, task):
     """The input (H, W) to trace with: pose, the crop the test pipeline makes; seg, the sliding
-    window or the preprocessor's size; det, the test pipeline's resize padded to 32."""
+    window or the preprocessor's size; det and multitask, the test pipeline's resize padded to
+    32."""
     pipeline = cfg.test_dataloader.dataset.pipeline
     if task == 'pose':
         affine = [t for t in pipeline if t.type.endswith('TopdownAffine')]
@@ -48,7 +58,7 @@ def default_shape(cfg, task):
         size = test_cfg.get('crop_size') if test_cfg.get('mode') == 'slide' else None
         size = size or cfg.model.get('data_preprocessor', {}).get('size') or (512, 512)
         return int(size[0]), int(size[1])
-    resize = [t for t in pipeline if t.type.endswith('Resize') and 'scale' in t]
+    resize = [t for t in pipeline if 'Resize' in t.type and 'scale' in t]
     scale = resize[0].scale if resize else (1333, 800)
     w, h = max(scale), min(scale)
     return -(-h // 32) * 32, -(-w // 32) * 32
@@ -64,13 +74,65 @@ def _jsonable(obj):
     return str(obj)
 
 
-def read_meta(out_dir):
-    path = osp.join(out_dir, META_FILE)
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{path} not found: not an export folder of '
-                                'tools/deploy/export.py')
-    with open(path) as f:
-        return json.load(f)
+class Graph:
+    """One network to export: ``module(example) -> outputs``, ``dynamic`` input axes."""
+
+    def __init__(self, name, module, example, dynamic, output_names=None):
+        self.name, self.module, self.example, self.dynamic = name, module, example, dynamic
+        with torch.no_grad():
+            self.outputs = module(example)
+        many = isinstance(self.outputs, tuple)
+        self.output_names = output_names or (
+            [f'output{i}' for i in range(len(self.outputs))] if many else ['output'])
+        self.onnx = f'{name}.onnx'
+
+    def export(self, folder):
+        path = osp.join(folder, self.onnx)
+        names = ['inputs', *self.output_names]
+        axes = {n: self.dynamic for n in names} if self.dynamic else None
+        with torch.no_grad():
+            torch.onnx.export(self.module, (self.example, ), path, dynamo=False,
+                              opset_version=17, input_names=['inputs'],
+                              output_names=self.output_names, dynamic_axes=axes)
+        return path
+
+    def describe(self):
+        shape = [None if i in self.dynamic else s for i, s in enumerate(self.example.shape)]
+        outs = self.outputs if isinstance(self.outputs, tuple) else (self.outputs, )
+        return dict(onnx=self.onnx, input_shape=shape, output_names=self.output_names,
+                    output_shapes=[[None, *o.shape[1:]] for o in outs])
+
+
+def export_graphs(model, task, example, dynamic):
+    """The graphs of a model: the image graph (``model``: :class:`ExportedNet`) and, for det
+    and multitask, one per RoI head (:func:`mmhrnet.deploy.det.roi_parts`)."""
+    net = ExportedNet(model, task).eval()
+    with torch.no_grad():
+        net(example)
+    graphs = [Graph(det.IMAGE_GRAPH, net, example, dynamic, net.output_names())]
+    if task in ('det', 'multitask'):
+        parts = det.roi_parts(model)
+        examples = det.example_roi_inputs(model, example[:1], parts)
+        for part in parts:
+            graphs.append(Graph(part.name, part.graph(part.module(model)).eval(),
+                                examples[part.name], {0: 'rois'}))
+    return graphs
+
+
+def graph_calibration(model, task, graphs, calib_inputs):
+    """Calibration inputs per graph: the images for the image graph, and for each RoI graph
+    the RoI features the torch model gives it on those images."""
+    inputs = {det.IMAGE_GRAPH: calib_inputs}
+    if len(graphs) > 1:
+        parts = [p for p in det.roi_parts(model) if p.name in {g.name for g in graphs}]
+        inputs.update(det.roi_inputs(model, calib_inputs, parts))
+        empty = [name for name, items in inputs.items() if not items]
+        if empty:
+            raise ValueError(f'int8 calibration: the model finds no boxes in the '
+                             f'{len(calib_inputs)} calibration images, so {empty} get no input '
+                             'to calibrate on; calibrate on more or other images (--calib, '
+                             '--calib-images)')
+    return inputs
 
 
 def export_model(config, checkpoint, out_dir, shape=None, dynamic_batch=False,
@@ -82,12 +144,13 @@ def export_model(config, checkpoint, out_dir, shape=None, dynamic_batch=False,
     Args:
         config (str | Config): The model's config.
         checkpoint (str | None): Its weights (None: as built, for tests of the plumbing).
-        out_dir (str): The export folder (created; an existing export there is added to).
+        out_dir (str): The export folder (created; an export of the same model there is added
+            to, one of another model replaced).
         shape (tuple[int, int] | None): Input (H, W); None: :func:`default_shape`.
         dynamic_batch (bool): Batch axis dynamic (else the batch is 1 and longer batches run
             in steps).
-        dynamic_shape (bool | None): H and W dynamic; None: for seg and det when no ``shape``
-            is given (their images differ in size), else static.
+        dynamic_shape (bool | None): H and W dynamic; None: for seg, det and multitask when no
+            ``shape`` is given (their images differ in size), else static.
         backend (str): ``'onnxruntime'`` or ``'openvino'``.
         precision (str): ``'fp32'``, ``'bf16'`` (OpenVINO, CPUs with bf16 units) or ``'int8'``.
         calib (int): Images (pose: person crops) to calibrate int8 on.
@@ -103,39 +166,14 @@ def export_model(config, checkpoint, out_dir, shape=None, dynamic_batch=False,
     Returns:
         dict: The export's metadata (what ``deploy.json`` holds).
     """
-    check_precision(precision)
+    check_precision(precision, backend)  # before anything is built or written
     backend_mod = get_backend(backend)
     cfg = load_config(config, cfg_options)
     task = task_of(cfg)
     model = build_model(cfg, checkpoint)
     if dynamic_shape is None:
-        dynamic_shape = task in ('seg', 'det') and shape is None
+        dynamic_shape = task in ('seg', 'det', 'multitask') and shape is None
     height, width = shape or default_shape(cfg, task)
-    os.makedirs(out_dir, exist_ok=True)
-    onnx_path = osp.join(out_dir, ONNX_FILE)
-    net = ExportedNet(model, task).eval()
-    example = torch.randn(2 if dynamic_batch else 1, 3, height, width,
-                          generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        outs = net(example)
-    out_names = [f'output{i}' for i in range(len(outs))] if isinstance(outs, tuple) \
-        else ['output']
-    axes = {**({0: 'batch'} if dynamic_batch else {}),
-            **({2: 'height', 3: 'width'} if dynamic_shape else {})}
-    logger(f'exporting {task} network at {tuple(example.shape)} to {onnx_path}')
-    torch.onnx.export(net, (example, ), onnx_path, dynamo=False, opset_version=17,
-                      input_names=['inputs'], output_names=out_names,
-                      dynamic_axes={n: axes for n in ['inputs', *out_names]} if axes else None)
-
-    def check(session, inputs, ref):
-        return max_rel_diff([torch.from_numpy(o) for o in session(inputs.numpy())], ref)
-
-    ort_diff = check(get_backend('onnxruntime').Session(onnx_path), example, outs)
-    logger(f'onnxruntime fp32 vs torch: max relative difference {ort_diff:.2e}')
-    if not ort_diff <= EXPORT_TOLERANCE:
-        raise RuntimeError(f'{onnx_path}: onnxruntime differs from torch by {ort_diff:.2e} '
-                           f'(relative), more than {EXPORT_TOLERANCE:g}')
-
     calib_inputs = None
     if precision == 'int8':
         calib_inputs = calibration_inputs(cfg, model.data_preprocessor, calib,
@@ -143,44 +181,76 @@ def export_model(config, checkpoint, out_dir, shape=None, dynamic_batch=False,
                                           calib_images, calib_det, calib_bbox_file)
         logger(f'calibrating int8 on {len(calib_inputs)} '
                f'{"inputs from " + str(calib_images) if calib_images else "training images"}')
-    model_file = backend_mod.convert(onnx_path, out_dir, precision, calib_inputs)
-    diff = check(backend_mod.Session(osp.join(out_dir, model_file), precision), example, outs)
-    logger(f'{backend} {precision} vs torch fp32: max relative difference {diff:.2e}')
+    example = torch.randn(2 if dynamic_batch else 1, 3, height, width,
+                          generator=torch.Generator().manual_seed(0))
+    axes = {**({0: 'batch'} if dynamic_batch else {}),
+            **({2: 'height', 3: 'width'} if dynamic_shape else {})}
+    graphs = export_graphs(model, task, example, axes)
+    graph_calib = graph_calibration(model, task, graphs, calib_inputs) if calib_inputs else {}
+    ort = get_backend('onnxruntime')
+    with staging(out_dir) as stage:
+        files, diffs, ort_diffs = {}, {}, {}
+        for graph in graphs:
+            logger(f'exporting {task} graph {graph.name} at {tuple(graph.example.shape)}')
+            onnx_path = graph.export(stage)
+            x = graph.example.numpy()
+            ort_diff = ort_diffs[graph.name] = _check(ort.Session(onnx_path), x, graph.outputs)
+            logger(f'{graph.name}: onnxruntime fp32 vs torch: max relative difference '
+                   f'{ort_diff:.2e}')
+            if not ort_diff <= EXPORT_TOLERANCE:
+                raise RuntimeError(f'{graph.name}.onnx: onnxruntime differs from torch by '
+                                   f'{ort_diff:.2e} (relative), more than {EXPORT_TOLERANCE:g}')
+            files[graph.name] = backend_mod.convert(onnx_path, stage, precision,
+                                                    graph_calib.get(graph.name))
+            diffs[graph.name] = _check(backend_mod.Session(
+                osp.join(stage, files[graph.name]), precision), x, graph.outputs)
+            logger(f'{graph.name}: {backend} {precision} vs torch fp32: max relative '
+                   f'difference {diffs[graph.name]:.2e}')
+        cfg.dump(osp.join(stage, CONFIG_FILE))
+        heads = torch_heads_state(model, task)
+        if heads is not None:
+            torch.save(heads, osp.join(stage, TORCH_HEADS_FILE))
+        meta = _describe(cfg, task, checkpoint, graphs, osp.join(stage, CONFIG_FILE),
+                         heads is not None)
+        meta['models'] = {backend: {precision: dict(
+            file=files[det.IMAGE_GRAPH], files=files, max_rel_diff=max(diffs.values()),
+            max_rel_diffs=diffs, calib_images=len(calib_inputs) if calib_inputs else None)}}
+        meta['models'].setdefault('onnxruntime', {}).setdefault('fp32', dict(
+            file=ONNX_FILE, files={g.name: g.onnx for g in graphs},
+            max_rel_diff=max(ort_diffs.values()), max_rel_diffs=ort_diffs, calib_images=None))
+        meta['default_precision'] = {backend: precision}
+        meta['default_precision'].setdefault('onnxruntime', 'fp32')
+        return publish(stage, out_dir, meta, backend, precision, _jsonable, logger)
 
-    meta = read_meta(out_dir) if osp.isfile(osp.join(out_dir, META_FILE)) else {}
-    if meta.get('task') not in (None, task) or meta.get('input_shape') not in (None, [
-            None if dynamic_batch else 1, 3, None if dynamic_shape else height,
-            None if dynamic_shape else width]):
-        meta = {}  # another model was exported here before: start afresh
+
+def _check(session, inputs, ref):
+    return max_rel_diff([torch.from_numpy(o) for o in session(inputs)], ref)
+
+
+def _describe(cfg, task, checkpoint, graphs, config_file, torch_heads):
+    """``deploy.json`` without its models: what the folder's files are of and how to feed
+    them."""
     preprocessor = cfg.model.get('data_preprocessor', {})
-    meta.update(
+    image = graphs[0].describe()
+    with open(config_file, 'rb') as f:
+        config_sha = hashlib.sha256(f.read()).hexdigest()
+    return dict(
         task=task,
         config=CONFIG_FILE,
         checkpoint=osp.abspath(checkpoint) if checkpoint else None,
+        checkpoint_sha256=file_sha256(checkpoint),
+        config_sha256=config_sha,
         onnx=ONNX_FILE,
         input_name='inputs',
-        output_names=out_names,
-        input_shape=[None if dynamic_batch else 1, 3, None if dynamic_shape else height,
-                     None if dynamic_shape else width],
-        trace_shape=list(example.shape),
+        output_names=image['output_names'],
+        input_shape=image['input_shape'],
+        trace_shape=list(graphs[0].example.shape),
+        graphs={g.name: g.describe() for g in graphs},
+        graph_inputs={g.name: g.describe()['input_shape'] for g in graphs},
         mean=preprocessor.get('mean'),
         std=preprocessor.get('std'),
         bgr_to_rgb=preprocessor.get('bgr_to_rgb', False),
         codec=cfg.get('codec') if task == 'pose' else None,
         test_cfg=cfg.model.get('test_cfg'),
         dataset_meta=dataset_meta_of(cfg),
-        torch_heads=TORCH_HEADS_FILE if task == 'det' else None)
-    meta.setdefault('models', {}).setdefault(backend, {})[precision] = dict(
-        file=model_file, max_rel_diff=diff,
-        calib_images=len(calib_inputs) if calib_inputs else None)
-    meta['models'].setdefault('onnxruntime', {}).setdefault(
-        'fp32', dict(file=ONNX_FILE, max_rel_diff=ort_diff, calib_images=None))
-    meta.setdefault('default_precision', {})[backend] = precision
-    meta['default_precision'].setdefault('onnxruntime', 'fp32')
-    cfg.dump(osp.join(out_dir, CONFIG_FILE))
-    heads = torch_heads_state(model, task)
-    if heads is not None:
-        torch.save(heads, osp.join(out_dir, TORCH_HEADS_FILE))
-    with open(osp.join(out_dir, META_FILE), 'w') as f:
-        json.dump(meta, f, indent=1, default=_jsonable)
-    return meta
+        torch_heads=TORCH_HEADS_FILE if torch_heads else None)

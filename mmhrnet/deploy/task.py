@@ -4,14 +4,16 @@ An exported network is the part of the model that holds the multiply-adds:
 
 * pose (mmpose ``TopdownPoseEstimator``): backbone [+ neck] + head -> heatmaps;
 * seg (mmseg ``EncoderDecoder``): backbone [+ neck] + decode head -> logits at 1/4;
-* det (mmdet two-stage detectors): backbone + neck -> the pyramid; the RPN and RoI heads (mmcv's
-  RoIAlign, NMS) stay in torch.
+* det (mmdet two-stage detectors) and multitask (``mmhrnet.HRNetMultiTask``): an image graph
+  (backbone + neck + RPN convolutions, and the multi-task model's branches and parsing logits)
+  and one graph per RoI head (box, mask, keypoint); mmcv's RoIAlign and mmdet's NMS run in
+  torch between them (:mod:`mmhrnet.deploy.det`).
 
 At inference the same upstream model class runs its own ``predict`` (flip test, decoding,
 resizing back to the image, NMS) with the exported part swapped out: its backbone becomes a
-module that calls the backend, its neck is removed, and for pose and seg the head's
-``forward`` passes the backend's output through. So a backend returns exactly the structures
-the torch model returns.
+module that calls the backend, its neck is removed (det: it hands on the pyramid), and the
+heads' ``forward`` passes the backend's output through. So a backend returns exactly the
+structures the torch model returns.
 """
 import torch
 from mmengine.config import Config
@@ -20,18 +22,25 @@ from torch import nn
 
 from mmhrnet.utils import fidelity
 
+from . import det
+
 # config ``default_scope`` -> task
 TASKS = {'mmpose': 'pose', 'mmseg': 'seg', 'mmdet': 'det'}
-# Where the weights of the torch-side heads of a det model live in an export folder.
+# Where the weights of a det model's modules that stay in torch live in an export folder
+# (none for Faster / Mask R-CNN and the multi-task model: every weight is in a graph).
 TORCH_HEADS_FILE = 'torch_heads.pth'
 
 
 def task_of(cfg):
-    """The task (``'pose'``, ``'seg'`` or ``'det'``) of a config, from its ``default_scope``."""
+    """The task (``'pose'``, ``'seg'``, ``'det'`` or ``'multitask'``) of a config, from its
+    ``default_scope`` (and, for mmdet, its model type: ``*MultiTask`` is the multi-task
+    model)."""
     scope = cfg.get('default_scope')
     if scope not in TASKS:
         raise ValueError(f'cannot export a model of default_scope {scope!r}: expected one of '
                          f'{sorted(TASKS)} (pose, seg, det)')
+    if TASKS[scope] == 'det' and str(cfg.model.get('type', '')).endswith('MultiTask'):
+        return 'multitask'
     return TASKS[scope]
 
 
@@ -75,23 +84,35 @@ class ExportedNet(nn.Module):
     def __init__(self, model, task):
         super().__init__()
         self.model, self.task = model, task
+        self.image_graph = det.ImageGraph(model) if task in ('det', 'multitask') else None
 
     def forward(self, inputs):
+        if self.image_graph is not None:
+            return self.image_graph(inputs)
         feats = self.model.extract_feat(inputs)
         if self.task == 'pose':
             return self.model.head.forward(feats)
-        if self.task == 'seg':
-            return self.model.decode_head.forward(feats)
-        return tuple(feats)
+        return self.model.decode_head.forward(feats)
+
+    def output_names(self):
+        """The outputs' names (after a call): ``output`` / ``output<i>``, det and multitask
+        :meth:`mmhrnet.deploy.det.ImageGraph.output_names`."""
+        if self.image_graph is not None:
+            return self.image_graph.output_names()
+        return None
 
 
 def _passthrough(feats):
     return feats
 
 
-def install_backend(model, task, net):
+def install_backend(model, task, net, names=None, roi_nets=None):
     """Put ``net`` (a module returning what :class:`ExportedNet` returns) in place of the
-    exported part of ``model``, in place; the rest of the upstream model stays as it is."""
+    exported part of ``model``, in place; the rest of the upstream model stays as it is.
+    det / multitask: ``names`` are the image graph's output names and ``roi_nets`` the RoI
+    graphs' modules (:func:`mmhrnet.deploy.det.install`)."""
+    if task in ('det', 'multitask'):
+        return det.install(model, net, names, roi_nets or {})
     model.backbone = net
     model.neck = None  # upstream extract_feat skips a None neck
     if task == 'pose':
@@ -102,11 +123,13 @@ def install_backend(model, task, net):
 
 
 def torch_heads_state(model, task):
-    """The weights that stay in torch after :func:`install_backend` (det: RPN and RoI heads)."""
-    if task != 'det':
+    """The weights that stay in torch after :func:`install_backend` (det: those of heads that
+    do not export); None when there are none."""
+    if task not in ('det', 'multitask'):
         return None
-    return {k: v for k, v in model.state_dict().items()
-            if not k.startswith(('backbone.', 'neck.'))}
+    prefixes = det.exported_prefixes(model)
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith(prefixes)}
+    return state or None
 
 
 def outputs_as_tuple(out):
