@@ -10,8 +10,9 @@ The graphs (each one ONNX file, then one file per backend and precision):
 * ``bbox_head``: the RoI box head (shared FCs, classifier, box regressor) on RoI features
   ``(R, C, 7, 7)`` -> class scores and box deltas;
 * ``mask_head``: the mask head's convolutions and deconvolution -> mask logits;
-* ``keypoint_head`` (multi-task): the keypoint head's network (its ``head`` module) on the
-  RoI features it is given -> heatmaps.
+* ``keypoint_head`` (multi-task): the keypoint head's network after its RoIAlign
+  (``RoIKeypointHead.forward_head``: coordinate channels, RoI convs, the mmpose heatmap head)
+  on the RoI features (and mask channel) it is given -> heatmaps.
 
 Between them torch runs the upstream code unchanged: the RPN's decoding and NMS
 (``rpn_head.predict_by_feat``), ``bbox2roi`` and mmcv's RoIAlign in mmdet's RoI extractors, the
@@ -131,6 +132,18 @@ class BoxGraph(nn.Module):
         return tuple(self.bbox_head.forward(rois))
 
 
+class MethodGraph(nn.Module):
+    """One method of a module (e.g. ``RoIKeypointHead.forward_head``) as a graph on one
+    tensor."""
+
+    def __init__(self, module, method):
+        super().__init__()
+        self.module, self.method = module, method
+
+    def forward(self, x):
+        return getattr(self.module, self.method)(x)
+
+
 class HeadGraph(nn.Module):
     """An mmpose head (``forward(feats)`` reading ``feats[-1]``) as a graph on one tensor."""
 
@@ -150,31 +163,6 @@ def _last_of_first(args):
     return args[0][-1]
 
 
-class RoIPart:
-    """One exportable RoI module of a model.
-
-    Attributes:
-        name (str): The graph's name (``bbox_head``, ``mask_head``, ``keypoint_head``).
-        path (str): The module's attribute path in the model (its state-dict prefix).
-        graph (callable): ``module -> nn.Module`` to export (tensor in, tensor(s) out).
-        pick (callable): The graph's input from the module's ``forward`` arguments.
-        wrap (callable): ``net -> forward``, a plain function that takes the module's
-            ``forward`` arguments (a module set as an attribute would be registered as a
-            submodule, not shadow ``forward``).
-        multi (bool): Whether the graph returns a tuple.
-    """
-
-    def __init__(self, name, path, graph, pick=_first, wrap=None, multi=False):
-        self.name, self.path, self.graph, self.pick, self.multi = name, path, graph, pick, multi
-        self.wrap = wrap or _call
-
-    def module(self, model):
-        obj = model
-        for attr in self.path.split('.'):
-            obj = getattr(obj, attr)
-        return obj
-
-
 def _call(net):
     return lambda feats: net(feats)
 
@@ -183,10 +171,41 @@ def _head_call(net):
     return lambda feats: net(feats[-1])
 
 
+class RoIPart:
+    """One exportable RoI computation of a model: a method of one of its modules.
+
+    Attributes:
+        name (str): The graph's name (``bbox_head``, ``mask_head``, ``keypoint_head``).
+        path (str): The module's attribute path in the model.
+        method (str): The method that becomes the graph (``forward``, ``forward_head``).
+        graph (callable): ``module -> nn.Module`` to export (tensor in, tensor(s) out).
+        pick (callable): The graph's input from the method's arguments.
+        wrap (callable): ``net -> function`` taking the method's arguments: put in the
+            method's place (a plain function: a module set as an attribute would be
+            registered as a submodule instead of shadowing the method).
+        multi (bool): Whether the graph returns a tuple.
+        prefix (str): State-dict prefix of the weights the graph holds.
+    """
+
+    def __init__(self, name, path, graph, method='forward', pick=_first, wrap=_call,
+                 multi=False, prefix=None):
+        self.name, self.path, self.graph, self.method = name, path, graph, method
+        self.pick, self.wrap, self.multi = pick, wrap, multi
+        self.prefix = prefix or f'{path}.'
+
+    def module(self, model):
+        obj = model
+        for attr in self.path.split('.'):
+            obj = getattr(obj, attr)
+        return obj
+
+
 def roi_parts(model):
-    """The RoI modules of ``model`` that export: the box and mask heads of an mmdet
-    ``StandardRoIHead`` without a shared head, and the multi-task keypoint head's network.
-    Others (cascade heads, shared heads) stay in torch."""
+    """The RoI computations of ``model`` that export: the box and mask heads of an mmdet
+    ``StandardRoIHead`` without a shared head, and the multi-task keypoint head's network
+    (``RoIKeypointHead.forward_head``: the convolutions after its RoIAlign; the mmpose head
+    of a keypoint head without that method). Others (cascade heads, shared heads) stay in
+    torch."""
     from mmdet.models.roi_heads import StandardRoIHead
     parts = []
     roi_head = getattr(model, 'roi_head', None)
@@ -195,34 +214,40 @@ def roi_parts(model):
         if roi_head.with_mask:
             parts.append(RoIPart('mask_head', 'roi_head.mask_head', lambda m: m))
     if is_multitask(model):
-        parts.append(RoIPart('keypoint_head', 'keypoint_head.head', HeadGraph,
-                             pick=_last_of_first, wrap=_head_call))
+        if hasattr(model.keypoint_head, 'forward_head'):
+            parts.append(RoIPart('keypoint_head', 'keypoint_head',
+                                 lambda m: MethodGraph(m, 'forward_head'),
+                                 method='forward_head'))
+        else:
+            parts.append(RoIPart('keypoint_head', 'keypoint_head.head', HeadGraph,
+                                 pick=_last_of_first, wrap=_head_call))
     return parts
 
 
 @contextlib.contextmanager
-def recording(modules_and_picks):
-    """Record the graph inputs each module's ``forward`` is called with, as ``{name: [tensor]}``
-    (``forward`` is wrapped as an instance attribute, so explicit ``.forward`` calls count)."""
+def recording(parts, model):
+    """Record the graph inputs each part's method is called with, as ``{name: [tensor]}``
+    (the method is wrapped as an instance attribute, so explicit ``.forward`` calls count)."""
     records, saved = {}, []
-    for name, module, pick in modules_and_picks:
-        saved.append((module, module.__dict__.get('forward')))
-        original = module.forward
+    for part in parts:
+        module = part.module(model)
+        saved.append((module, part.method, module.__dict__.get(part.method)))
+        original = getattr(module, part.method)
 
-        def wrapped(*args, _original=original, _name=name, _pick=pick, **kwargs):
-            records.setdefault(_name, []).append(_pick(args).detach().float().clone())
+        def wrapped(*args, _original=original, _part=part, **kwargs):
+            records[_part.name].append(_part.pick(args).detach().float().clone())
             return _original(*args, **kwargs)
 
-        module.forward = wrapped
-        records.setdefault(name, [])
+        setattr(module, part.method, wrapped)
+        records[part.name] = []
     try:
         yield records
     finally:
-        for module, forward in saved:
-            if forward is None:
-                del module.forward
+        for module, method, own in saved:
+            if own is None:
+                delattr(module, method)
             else:
-                module.forward = forward
+                setattr(module, method, own)
 
 
 def sample_metas(inputs):
@@ -238,8 +263,7 @@ def sample_metas(inputs):
 def roi_inputs(model, images, parts):
     """The inputs each RoI graph gets when ``model.predict`` runs on ``images`` (a list of
     ``(1, 3, H, W)`` arrays or tensors): ``{name: [array (R, ...)]}`` (empty calls dropped)."""
-    taps = [(p.name, p.module(model), p.pick) for p in parts]
-    with torch.no_grad(), recording(taps) as records:
+    with torch.no_grad(), recording(parts, model) as records:
         for image in images:
             image = torch.as_tensor(np.asarray(image), dtype=torch.float32)
             model.predict(image, sample_metas(image), rescale=False)
@@ -248,8 +272,9 @@ def roi_inputs(model, images, parts):
 
 def example_roi_inputs(model, image, parts):
     """One input per RoI graph to trace with, ``{name: tensor}``: random RoI features of the
-    shape the box / mask RoI extractors give, and for the keypoint head the features its own
-    ``predict`` hands its network for one box in the middle of ``image``."""
+    shape the box / mask RoI extractors give, and for the keypoint head the features that the
+    model's own ``predict`` hands its network for a given person box in the middle of
+    ``image``."""
     from mmengine.structures import InstanceData
     gen = torch.Generator().manual_seed(1)
     examples = {}
@@ -262,14 +287,12 @@ def example_roi_inputs(model, image, parts):
             examples[part.name] = torch.randn(3, extractor.out_channels, *size, generator=gen)
         elif part.name == 'keypoint_head':
             h, w = image.shape[2:]
-            box = torch.tensor([[w * .25, h * .2, w * .6, h * .9]])
-            dets = InstanceData(bboxes=box, scores=torch.ones(1), labels=torch.zeros(1).long(),
-                                masks=torch.ones(1, h, w, dtype=torch.bool))
-            with torch.no_grad(), recording([(part.name, part.module(model), part.pick)]) as rec:
-                branches = model.backbone(image)
-                model.keypoint_head.predict(branches, [dets], [sample_metas(image)[0].metainfo],
-                                            select=False)
-            examples[part.name] = torch.cat([rec[part.name][0]] * 3)
+            samples = sample_metas(image)
+            samples[0].given_instances = InstanceData(
+                bboxes=torch.tensor([[w * .25, h * .2, w * .6, h * .9]]), scores=torch.ones(1))
+            with torch.no_grad(), recording([part], model) as records:
+                model.predict(image, samples, rescale=False)
+            examples[part.name] = torch.cat([next(r for r in records[part.name] if len(r))] * 3)
     return examples
 
 
@@ -307,13 +330,13 @@ def install(model, image_net, names, roi_nets):
         model.parse_head.forward = _parse_logits
     for part in roi_parts(model):
         if part.name in roi_nets:
-            part.module(model).forward = part.wrap(roi_nets[part.name])
+            setattr(part.module(model), part.method, part.wrap(roi_nets[part.name]))
     return model
 
 
 def exported_prefixes(model):
     """State-dict prefixes of the modules whose weights are in the graphs."""
-    prefixes = ['backbone.', 'neck.', 'rpn_head.'] + [f'{p.path}.' for p in roi_parts(model)]
+    prefixes = ['backbone.', 'neck.', 'rpn_head.'] + [p.prefix for p in roi_parts(model)]
     if is_multitask(model):
         prefixes.append('parse_head.')
     return tuple(prefixes)
