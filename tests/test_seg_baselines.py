@@ -1,6 +1,7 @@
 """The segmentation networks HRNetV2 replaced (mmhrnet/seg/baselines, configs/seg_baselines)
 and the comparison command."""
 import glob
+import math
 import os.path as osp
 import subprocess
 import sys
@@ -128,6 +129,40 @@ def test_boundary_fscore():
     wrong[:, 20:] = 0
     assert torch.allclose(boundary_fscore(boundary_counts(wrong, ignored, 2)),
                           torch.ones(2, dtype=torch.float64))
+
+
+def _samples(labels, preds):
+    return [dict(pred_sem_seg=dict(data=p[None]), gt_sem_seg=dict(data=g[None]))
+            for g, p in zip(labels, preds)]
+
+
+def test_ground_truth_as_prediction_scores_100():
+    from mmhrnet.seg.baselines.compare import PART_GROUPS
+    from mmhrnet.seg.baselines.metrics import SegCompareMetric
+    from mmhrnet.synthetic import PART_CLASSES
+    labels = []
+    for shift in (0, 7):  # two label maps with some part classes and ignored pixels
+        g = torch.zeros(48, 64, dtype=torch.long)
+        g[5 + shift:20 + shift, 10:30] = 2  # torso
+        g[20:24, 30:50] = 5  # left lower arm (thin)
+        g[30:40, 5 + shift:12 + shift] = 7  # left upper leg
+        g[0:3, :] = 255
+        labels.append(g)
+    metric = SegCompareMetric(groups=PART_GROUPS)
+    metric.dataset_meta = dict(classes=PART_CLASSES)
+    metric.process({}, _samples(labels, labels))
+    res = metric.compute_metrics(metric.results)
+    # Classes absent from both (head, right arm, ...) are left out, not scored 0.
+    assert res['mIoU'] == 100 and res['bF'] == 100
+    assert res['mIoU_thin'] == 100 and res['mIoU_large'] == 100
+    assert res['IoU.torso'] == 100 and math.isnan(res['IoU.head'])
+    # A class predicted where the ground truth has none scores 0 and counts.
+    wrong = [g.clone() for g in labels]
+    wrong[0][40:44, 40:44] = 1  # a "head" that is not there
+    metric.results = []
+    metric.process({}, _samples(labels, wrong))
+    res = metric.compute_metrics(metric.results)
+    assert res['IoU.head'] == 0 and res['mIoU_large'] < 100 and res['bF'] < 100
 
 
 def test_compare_command_writes_table_and_figure(tmp_path):

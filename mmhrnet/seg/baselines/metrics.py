@@ -1,5 +1,6 @@
 """mmseg's IoU metric with what a comparison of segmentation networks on thin structures needs:
 per-class IoU, mean IoU over named class groups, and the boundary F-score."""
+import numpy as np
 import torch
 import torch.nn.functional as F
 from mmseg.evaluation.metrics import IoUMetric
@@ -55,13 +56,14 @@ def boundary_counts(pred, label, num_classes, tolerance=3, ignore_index=255):
 
 
 def boundary_fscore(counts):
-    """Per-class boundary F-score (0..1, NaN where a class has no boundary) from the summed
-    :func:`boundary_counts`."""
+    """Per-class boundary F-score (0..1) from the summed :func:`boundary_counts`: NaN where a
+    class has a boundary in neither the prediction nor the ground truth, 0 where only one has
+    one."""
     pred_n, pred_hit, gt_n, gt_hit = counts
     precision = pred_hit / pred_n.clamp(min=1)
     recall = gt_hit / gt_n.clamp(min=1)
     f = 2 * precision * recall / (precision + recall).clamp(min=1e-12)
-    return torch.where(gt_n > 0, f, torch.full_like(f, float('nan')))
+    return torch.where((gt_n > 0) | (pred_n > 0), f, torch.full_like(f, float('nan')))
 
 
 @METRICS.register_module()
@@ -76,8 +78,9 @@ class SegCompareMetric(IoUMetric):
         **kwargs: ``IoUMetric`` arguments (``ignore_index``, ...); ``iou_metrics`` is mIoU.
 
     Returns (``compute_metrics``):
-        dict: ``mIoU``, ``aAcc``, ``IoU.<class>``, ``mIoU_<group>`` and ``bF`` (mean over
-        classes with a boundary of the per-class boundary F-score), in percent.
+        dict: ``mIoU``, ``aAcc``, ``IoU.<class>``, ``mIoU_<group>`` and ``bF`` (mean of the
+        per-class boundary F-score), in percent. A class absent from both the predictions and
+        the ground truth has NaN IoU / boundary F and is left out of the means (mmseg's rule).
     """
 
     def __init__(self, groups=None, boundary_tolerance=3, **kwargs):
@@ -106,11 +109,15 @@ class SegCompareMetric(IoUMetric):
         metrics = super().compute_metrics([r[:4] for r in results])
         inter = sum(r[0] for r in results).double()
         union = sum(r[1] for r in results).double()
-        iou = (inter / union.clamp(min=1)).numpy() * 100
+        # A class absent from both prediction and ground truth has no IoU (NaN, left out of
+        # every mean), as in mmseg's mIoU; scoring it 0 would penalise a perfect prediction.
+        iou = torch.where(union > 0, inter / union.clamp(min=1), float('nan')).numpy() * 100
         for name, value in zip(classes, iou):
             metrics[f'IoU.{name}'] = float(value)
         for group, names in self.groups.items():
-            metrics[f'mIoU_{group}'] = float(iou[[classes.index(n) for n in names]].mean())
+            values = iou[[classes.index(n) for n in names]]
+            metrics[f'mIoU_{group}'] = (float(np.nanmean(values)) if not np.isnan(values).all()
+                                        else float('nan'))
         f = boundary_fscore(sum(r[4] for r in results))
-        metrics['bF'] = float(f[~f.isnan()].mean() * 100)
+        metrics['bF'] = float(f[~f.isnan()].mean() * 100) if (~f.isnan()).any() else float('nan')
         return metrics
