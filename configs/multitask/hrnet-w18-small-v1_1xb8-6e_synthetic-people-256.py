@@ -36,12 +36,23 @@ model = dict(
     parse_head=dict(_base_.hrnet_multitask.parse_head, num_classes=num_parts),
     keypoint_head=dict(
         _base_.hrnet_multitask.keypoint_head,
-        # two 3x3 convs before the 1x1: the RoI features are whole-image ones, sampled, where
-        # the top-down model's head sits on a backbone run on the crop itself
-        head=dict(_base_.hrnet_multitask.keypoint_head.head, conv_out_channels=(32, 32),
-                  conv_kernel_sizes=(3, 3)),
+        # What tells the head its person from the neighbours in the crop (on the synthetic val
+        # split 79% of crops hold another person's labelled keypoint): HRFPN's P2 (all four
+        # branches, 1/4) rather than the 16-channel branch, the person's mask and the crop's
+        # coordinates as extra channels, and dilated convs at half the RoI size so that each
+        # heatmap pixel sees the whole crop (docs/multitask.md: the ablation of each).
+        source='neck',
+        in_index=0,
+        mask_channel=True,
+        coord_channels=True,
+        roi_convs=dict(channels=64, num_convs=4, dilations=(1, 2, 4, 8)),
+        head=dict(_base_.hrnet_multitask.keypoint_head.head, deconv_out_channels=(64, ),
+                  deconv_kernel_sizes=(4, )),  # back to the heatmap size
         codec=codec,
-        decoder=dict(codec, unbiased=True, blur_kernel_size=11)),  # DARK, as the pose config
+        decoder=dict(codec, unbiased=True, blur_kernel_size=11),  # DARK, as the pose config
+        # the top-down recipe's RandomBBoxTransform (rotate_factor=40, p=0.6, scale 0.7-1.3)
+        train_cfg=dict(shift=0.1, scale=(0.7, 1.3), rotate=40, rotate_prob=0.6, max_rois=64),
+        test_cfg=dict(score_thr=0.05, max_per_img=10, flip_test=True)),  # as the pose config
     # The heatmap MSE pulls less on the shared backbone than the detection or parsing losses
     # (backbone gradient norms 0.11 / 0.58 / 0.61 after 30 steps at x1 and lr 1e-3:
     # tools/analysis/task_gradients.py). At half the schedule x20 gave keypoint AP 0.080
@@ -116,4 +127,8 @@ param_scheduler = [
 auto_scale_lr = dict(enable=False)
 default_hooks = dict(
     logger=dict(interval=25),
-    checkpoint=dict(interval=3, save_best='pose/AP', rule='greater', max_keep_ckpts=1))
+    # Atomic saves, plus one every 50 steps to resume from (a CPU run takes hours).
+    checkpoint=dict(type='mmhrnet.SafeCheckpointHook', interval=3, iter_interval=50,
+                    save_best='pose/AP', rule='greater', max_keep_ckpts=1))
+# ExactResumeHook: --resume continues with the random streams and data order of the run.
+custom_hooks = [dict(type='mmhrnet.ExactResumeHook')]

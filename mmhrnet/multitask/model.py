@@ -32,7 +32,7 @@ image with ``det_labelled=False`` in its metainfo is left out of the detector's 
 import torch
 import torch.nn.functional as F
 from mmengine.registry import DefaultScope
-from mmengine.structures import PixelData
+from mmengine.structures import InstanceData, PixelData
 from mmseg.structures import SegDataSample
 
 from mmhrnet.det import MaskRCNN
@@ -67,19 +67,49 @@ class HRNetMultiTask(MaskRCNN):
         super().__init__(**kwargs)
         with DefaultScope.overwrite_default_scope('mmseg'):  # its loss etc. are mmseg's
             self.parse_head = MODELS.build(head_inputs_from(parse_head, self.backbone))
-        kpt_cfg = dict(keypoint_head)
-        index = kpt_cfg.get('in_index', 0)
-        kpt_cfg.setdefault('in_channels', self.backbone.out_channels[index])
-        if kpt_cfg['in_channels'] != self.backbone.out_channels[index]:
-            raise ValueError(f'keypoint_head in_channels {kpt_cfg["in_channels"]} do not match '
-                             f'the out_channels {tuple(self.backbone.out_channels)} that '
-                             f'{type(self.backbone).__name__} declares (at in_index {index})')
-        kpt_cfg.setdefault('stride', self.backbone.strides[index])
-        self.keypoint_head = RoIKeypointHead(**kpt_cfg)
+        self.keypoint_head = RoIKeypointHead(**self._keypoint_inputs(keypoint_head))
         unknown = set(loss_weights or {}) - set(TASKS)
         if unknown:
             raise KeyError(f'loss_weights: unknown tasks {sorted(unknown)}, expected {TASKS}')
         self.loss_weights = {t: float((loss_weights or {}).get(t, 1.0)) for t in TASKS}
+
+    def _keypoint_inputs(self, keypoint_head):
+        """The keypoint head's arguments with ``in_channels`` and ``stride`` of the outputs it
+        reads (``source``: the backbone's branches or the neck's levels), as those declare
+        them; given ones must match."""
+        cfg = dict(keypoint_head)
+        source = cfg.get('source', 'backbone')
+        if source not in ('backbone', 'neck'):
+            raise ValueError(f"keypoint_head source must be 'backbone' or 'neck', got {source!r}")
+        module = getattr(self, source)
+        index = cfg.get('in_index', 0)
+        index = list(index) if isinstance(index, (list, tuple)) else [index]
+        declared = module.out_channels
+        declared = [declared] * len(module.strides) if isinstance(declared, int) else declared
+        channels = [declared[i] for i in index]
+        given = cfg.setdefault('in_channels', channels)
+        given = list(given) if isinstance(given, (list, tuple)) else [given] * len(index)
+        if given != channels:
+            raise ValueError(f'keypoint_head in_channels {tuple(given)} do not match the '
+                             f'out_channels {tuple(declared)} that {type(module).__name__} '
+                             f'declares (at in_index {tuple(index)})')
+        cfg.setdefault('stride', [module.strides[i] for i in index])
+        return cfg
+
+    def _keypoint_feats(self, branches, pyramid):
+        return pyramid if self.keypoint_head.source == 'neck' else branches
+
+    def _masks_at_input(self, pyramid, metas):
+        """``masks_of`` for the keypoint head: the Mask R-CNN head's masks of given boxes
+        (input pixels), pasted at the input size."""
+        def masks_of(boxes):
+            results = [InstanceData(bboxes=b, labels=b.new_zeros(len(b), dtype=torch.long))
+                       for b in boxes]
+            input_metas = [dict(m, scale_factor=(1., 1.), ori_shape=m['img_shape'][:2])
+                           for m in metas]
+            results = self.roi_head.predict_mask(pyramid, input_metas, results, rescale=False)
+            return [r.masks for r in results]
+        return masks_of
 
     def extract_feat(self, batch_inputs):
         if isinstance(batch_inputs, _Features):
@@ -103,7 +133,8 @@ class HRNetMultiTask(MaskRCNN):
                 pyramid_det, samples = _Features(pyramid), batch_data_samples
             losses.update(self._weighted(super().loss(pyramid_det, samples), 'det'))
         losses.update(self._weighted(self._parse_loss(branches, batch_data_samples), 'parse'))
-        losses.update(self._weighted(self.keypoint_head.loss(branches, batch_data_samples),
+        kpt_feats = self._keypoint_feats(branches, pyramid)
+        losses.update(self._weighted(self.keypoint_head.loss(kpt_feats, batch_data_samples),
                                      'pose'))
         return losses
 
@@ -141,13 +172,15 @@ class HRNetMultiTask(MaskRCNN):
         metas = [s.metainfo for s in batch_data_samples]
         given = [s.get('given_instances') for s in batch_data_samples]
         det_metas = metas if rescale else [dict(m, scale_factor=(1., 1.)) for m in metas]
-        results = self.keypoint_head.predict(branches, results, det_metas)
+        kpt_feats = self._keypoint_feats(branches, pyramid)
+        masks_of = self._masks_at_input(pyramid, metas)
+        results = self.keypoint_head.predict(kpt_feats, results, det_metas, masks_of=masks_of)
         if any(g is not None for g in given):
             if any(g is None for g in given):
                 raise ValueError('given_instances: some images of the batch have given person '
                                  'boxes and some none; give all (an empty set for none)')
             pose = self.keypoint_head.predict(  # given boxes are in original-image pixels
-                branches, [g.clone() for g in given], metas, select=False)
+                kpt_feats, [g.clone() for g in given], metas, select=False, masks_of=masks_of)
             for sample, res in zip(batch_data_samples, pose):
                 sample.pred_pose_instances = res
         batch_data_samples = self.add_pred_to_datasample(batch_data_samples, results)
