@@ -6,7 +6,31 @@ from mmhrnet.models import ARCH_ZOO, HRNet, arch_to_extra
 from mmhrnet.utils.fidelity import max_rel_diff, randomize
 
 
-@pytest.mark.parametrize('arch', sorted(ARCH_ZOO))
+# Branch widths as published (HRNet paper, official cls configs), written out here rather than
+# read from ARCH_ZOO, which builds the models under test.
+PUBLISHED_WIDTHS = {
+    'w18_small_v1': (16, 32, 64, 128), 'w18_small_v2': (18, 36, 72, 144),
+    'w18': (18, 36, 72, 144), 'w30': (30, 60, 120, 240), 'w32': (32, 64, 128, 256),
+    'w40': (40, 80, 160, 320), 'w44': (44, 88, 176, 352), 'w48': (48, 96, 192, 384),
+    'w64': (64, 128, 256, 512),
+}
+# mmpose's td-hm_hrnet-w32 backbone `extra` as its config file spells it (plus four outputs).
+MMPOSE_W32_EXTRA = dict(
+    stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(4, ),
+                num_channels=(64, )),
+    stage2=dict(num_modules=1, num_branches=2, block='BASIC', num_blocks=(4, 4),
+                num_channels=(32, 64)),
+    stage3=dict(num_modules=4, num_branches=3, block='BASIC', num_blocks=(4, 4, 4),
+                num_channels=(32, 64, 128)),
+    stage4=dict(num_modules=3, num_branches=4, block='BASIC', num_blocks=(4, 4, 4, 4),
+                num_channels=(32, 64, 128, 256), multiscale_output=True))
+
+
+def test_every_preset_has_a_published_width():
+    assert sorted(PUBLISHED_WIDTHS) == sorted(ARCH_ZOO)
+
+
+@pytest.mark.parametrize('arch', sorted(PUBLISHED_WIDTHS))
 @pytest.mark.parametrize('multiscale', [True, False])
 def test_declared_shapes_equal_real_shapes(arch, multiscale):
     model = HRNet(arch=arch, multiscale_output=multiscale).eval()
@@ -16,8 +40,7 @@ def test_declared_shapes_equal_real_shapes(arch, multiscale):
     assert len(outs) == len(model.out_channels) == len(model.strides) == (4 if multiscale else 1)
     for out, c, s in zip(outs, model.out_channels, model.strides):
         assert tuple(out.shape) == (2, c, h // s, w // s)
-    widths = ARCH_ZOO[arch][3][4]
-    assert model.out_channels == tuple(widths[:len(outs)])
+    assert model.out_channels == PUBLISHED_WIDTHS[arch][:len(outs)]
 
 
 def test_small_presets_follow_the_official_configs():
@@ -30,14 +53,19 @@ def test_small_presets_follow_the_official_configs():
     assert v2.out_channels == (18, 36, 72, 144)
 
 
-def test_arch_equals_explicit_extra():
-    by_arch, by_extra = HRNet(arch='w32').eval(), HRNet(extra=arch_to_extra('w32')).eval()
-    state = randomize(by_arch)
-    by_extra.load_state_dict(state, strict=True)
+def test_arch_preset_equals_mmpose_built_from_its_config_extra():
+    """arch='w32' against mmpose's own HRNet built from the extra its config spells out (an
+    independent reference: neither ARCH_ZOO nor arch_to_extra is involved)."""
+    from mmpose.models.backbones import HRNet as MMPoseHRNet
+    ours, theirs = HRNet(arch='w32').eval(), MMPoseHRNet(extra=MMPOSE_W32_EXTRA)
+    theirs.eval()  # mmpose's train() returns None: no chaining
+    theirs.load_state_dict(randomize(ours), strict=True)  # same keys, same shapes
     x = torch.randn(1, 3, 96, 64)
     with torch.no_grad():
-        for a, b in zip(by_arch(x), by_extra(x)):
-            assert torch.equal(a, b)
+        outs, refs = ours(x), theirs(x)
+    assert len(outs) == len(refs) == 4
+    for a, b in zip(outs, refs):
+        assert a.shape == b.shape and max_rel_diff(b, a) < 1e-5
 
 
 def test_presets_are_copied_before_use():

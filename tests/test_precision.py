@@ -71,4 +71,44 @@ def test_cpu_flags_read():
         pytest.skip('no /proc/cpuinfo')
     assert 'fpu' in flags or 'sse2' in flags or 'neon' in flags or 'asimd' in flags
     assert 'flags' not in flags and ':' not in flags  # the line's label is not a flag
-    assert precision.cpu_has_amx() in (True, False)
+
+
+def test_cpu_features_agree_with_an_independent_reading():
+    """/proc/cpuinfo parsed here with a regex (not the library's parser) and torch's own CPU
+    capability must tell the same story as cpu_has_amx / cpu_has_bf16."""
+    import re
+
+    import torch
+    if not osp.isfile('/proc/cpuinfo'):
+        pytest.skip('no /proc/cpuinfo')
+    with open('/proc/cpuinfo') as f:
+        found = re.search(r'^flags\s*:(.*)$', f.read(), re.M)
+    if found is None:
+        pytest.skip('/proc/cpuinfo has no flags line (not x86)')
+    flags = set(found.group(1).split())
+    assert precision.cpu_has_amx() is ('amx_bf16' in flags)
+    assert precision.cpu_has_bf16() is bool({'avx512_bf16', 'amx_bf16'} & flags)
+    assert ('avx2' in flags) == ('avx2' in precision.cpu_flags())
+    capability = torch.backends.cpu.get_cpu_capability()  # 'DEFAULT', 'AVX2', 'AVX512', ...
+    if capability in ('DEFAULT', 'NO AVX', 'AVX2'):  # torch sees no AVX-512, so no AMX tiles
+        assert precision.cpu_has_amx() is False
+
+
+@pytest.mark.parametrize('line, amx, bf16', [
+    ('flags\t\t: fpu sse2 avx2 avx512f avx512_bf16 amx_bf16 amx_tile', True, True),
+    ('flags\t\t: fpu sse2 avx2 avx512f avx512_bf16', False, True),
+    ('flags\t\t: fpu sse2 avx2 fma', False, False),
+])
+def test_cpu_features_of_a_given_cpuinfo(monkeypatch, tmp_path, line, amx, bf16):
+    import builtins
+    cpuinfo = tmp_path / 'cpuinfo'
+    cpuinfo.write_text(f'processor\t: 0\nmodel name\t: Test CPU\n{line}\n\n')
+    real_open = builtins.open
+    monkeypatch.setattr(builtins, 'open', lambda path, *a, **k: real_open(
+        cpuinfo if path == '/proc/cpuinfo' else path, *a, **k))
+    precision.cpu_flags.cache_clear()
+    try:
+        assert (precision.cpu_has_amx(), precision.cpu_has_bf16()) == (amx, bf16)
+    finally:
+        monkeypatch.undo()
+        precision.cpu_flags.cache_clear()

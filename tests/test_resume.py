@@ -193,7 +193,7 @@ def test_upstream_hook_killed_inside_a_save_loses_the_run(tmp_path):
     path, _, skipped = find_resume_checkpoint(work)
     assert path is None
     assert [(osp.basename(p), why.split(' ')[0]) for p, why in skipped] == [
-        ('iter_1.pth', 'missing'), ('iter_2.pth', 'unreadable')]
+        ('iter_1.pth', 'missing'), ('iter_2.pth', 'truncated')]
 
 
 def _toy_checkpoints(work_dir, n):
@@ -227,14 +227,95 @@ def test_resume_falls_back_to_the_newest_loadable_checkpoint(tmp_path, capsys):
     assert line.startswith(f'resuming from {paths[0]} at epoch 1, iteration 4')
     assert cfg.resume and cfg.load_from == paths[0]
     assert len(warned) == 1 and paths[2] in warned[0] and paths[0] in warned[0]
-    assert 'unreadable' in warned[0]
+    assert 'truncated' in warned[0]
     with open(paths[0], 'wb') as f:  # nothing left to load: a clear error, or a fresh start
         f.write(b'not a checkpoint')
     with pytest.raises(FileNotFoundError, match='nothing to resume in .*use --resume auto'):
         resolve_resume(cfg, 'latest')
     assert 'starting a fresh run' in resolve_resume(cfg, 'auto') and not cfg.resume
-    with pytest.raises(ValueError, match=f'checkpoint {paths[0]} is unreadable'):
+    with pytest.raises(ValueError, match=f'checkpoint {paths[0]} is not a PyTorch checkpoint'):
         resolve_resume(cfg, paths[0])
+
+
+def _overwrite_inside_weights(path):
+    """Overwrites the bytes of a weight tensor inside the file with other finite values (what
+    torch.load reads without complaint)."""
+    weight = torch.load(path, weights_only=False)['state_dict']['fc.weight']
+    with open(path, 'rb') as f:
+        data = f.read()
+    at = data.find(weight.numpy().tobytes())
+    assert at > 0
+    with open(path, 'r+b') as f:
+        f.seek(at)
+        f.write((weight + 0.5).numpy().tobytes())
+
+
+def test_bytes_overwritten_inside_a_checkpoint_are_detected(tmp_path):
+    from mmengine.config import Config
+    paths = _toy_checkpoints(tmp_path, 2)
+    _overwrite_inside_weights(paths[1])
+    assert torch.load(paths[1], weights_only=False)['state_dict']  # torch reads it silently
+    cfg = Config(dict(work_dir=str(tmp_path)))
+    line = resolve_resume(cfg, 'latest')  # falls back to the good one
+    assert line.startswith(f'resuming from {paths[0]} at epoch 1') and cfg.load_from == paths[0]
+    with pytest.raises(ValueError, match=f'checkpoint {paths[1]} is corrupt: its weights do '
+                                         'not match the SHA-256 digest'):
+        resolve_resume(cfg, paths[1])
+    from mmhrnet.engine import load_checkpoint_strict
+    from test_checkpoint import ToyModel
+    with pytest.raises(ValueError, match=f'checkpoint {paths[1]} is corrupt'):
+        load_checkpoint_strict(ToyModel(), paths[1])  # test.py / infer refuse it too
+
+
+def test_nan_weights_without_a_digest_are_refused(tmp_path):
+    from mmengine.config import Config
+    paths = _toy_checkpoints(tmp_path, 2)
+    ckpt = torch.load(paths[1], weights_only=False)
+    del ckpt['meta']['mmhrnet_sha256']  # an older checkpoint: NaN is still caught
+    next(iter(ckpt['state_dict'].values())).view(-1)[0] = float('nan')
+    torch.save(ckpt, paths[1])
+    cfg = Config(dict(work_dir=str(tmp_path)))
+    assert resolve_resume(cfg, 'latest').startswith(f'resuming from {paths[0]}')
+    with pytest.raises(ValueError, match=r'holds NaN or inf'):
+        resolve_resume(cfg, paths[1])
+
+
+def test_a_diverged_run_saves_no_nan_checkpoint(tmp_path):
+    from mmengine.runner import Runner
+    from test_checkpoint import ToyData, ToyModel
+
+    class Diverging(ToyModel):
+        def forward(self, x, mode='loss'):
+            out = super().forward(x, mode)
+            return {k: v * float('nan') for k, v in out.items()} if mode == 'loss' else out
+
+    runner = Runner(model=Diverging(), work_dir=str(tmp_path),
+                    train_dataloader=dict(dataset=ToyData(), batch_size=2,
+                                          sampler=dict(type='DefaultSampler'),
+                                          collate_fn=dict(type='default_collate')),
+                    optim_wrapper=dict(optimizer=dict(type='SGD', lr=1e-3)),
+                    train_cfg=dict(by_epoch=True, max_epochs=1),
+                    default_hooks=dict(checkpoint=dict(type='mmhrnet.SafeCheckpointHook',
+                                                       interval=1)))
+    with pytest.raises(FloatingPointError, match='training diverged: .* holds NaN or inf at '
+                                                 'epoch 1'):
+        runner.train()
+    assert not [p for p in os.listdir(tmp_path) if p.endswith('.pth')]
+
+
+def test_a_copied_work_dir_resumes_from_its_own_files(tmp_path):
+    import shutil
+
+    from mmengine.config import Config
+    paths = _toy_checkpoints(tmp_path / 'original', 2)
+    with open(tmp_path / 'original' / 'last_checkpoint') as f:
+        assert f.read().strip() == paths[1]  # mmengine writes an absolute path
+    shutil.copytree(tmp_path / 'original', tmp_path / 'copy')
+    cfg = Config(dict(work_dir=str(tmp_path / 'copy')))
+    resolve_resume(cfg, 'latest')
+    assert cfg.load_from == str(tmp_path / 'copy' / 'epoch_2.pth')
+    shutil.rmtree(tmp_path / 'original')  # still resumable without the original folder
+    assert resolve_resume(cfg, 'latest').startswith(f'resuming from {cfg.load_from}')
 
 
 def test_resume_with_nothing_to_resume_exits_nonzero_and_test_checks_its_checkpoint(tmp_path):

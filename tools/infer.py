@@ -11,7 +11,8 @@
 Writes under --out-dir: predictions/<name>.json (COCO results: keypoints, bbox, segmentation),
 vis/<name>.jpg (all tasks drawn), vis/<video>.mp4, seg/<name>.png (class maps). Prints a
 progress bar with images/s and a summary line. A bad input or model stops with one error line;
-the files of the images before it stay. See docs/inference.md.
+the files of the images before it stay complete. Ctrl-C or SIGTERM stops a video with its JSON
+and a playable video of the frames done (exit status 130). See docs/inference.md.
 """
 import argparse
 import glob
@@ -41,7 +42,7 @@ def parse_args(argv=None):
                         help='image, folder, video file or webcam index (several allowed)')
     for task, what in (('pose', 'top-down pose'), ('det', 'detection'),
                        ('seg', 'segmentation'),
-                       ('multitask', 'multi-task (all three from one pass, torch only)')):
+                       ('multitask', 'multi-task (all three from one pass)')):
         parser.add_argument(f'--{task}', nargs='+', metavar=('CONFIG', 'CHECKPOINT'),
                             help=f'{what} model: config and checkpoint (file or URL); with an '
                                  f'exported --backend, the export folder')
@@ -118,6 +119,8 @@ def main(argv=None):
     except (InferenceInputError, ModelLoadError, OSError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 1
+    for line in summary['warnings']:
+        print(f'warning: {line}', file=sys.stderr)
     backends = ', '.join(f'{t} {b}' for t, b in inferencer.backends.items())
     backends += ' optimized' if args.optimize else ''
     print(f'{summary["images"]} images, {summary["persons"]} persons in '
@@ -128,4 +131,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmhrnet.engine import run_main
+    sys.exit(run_main(main))  # SIGTERM stops like Ctrl-C: the files written stay complete

@@ -9,7 +9,8 @@ With ``--backend``, CHECKPOINT is an export folder of tools/deploy/export.py (CO
 its ``config.py``), run at ``--precision`` on that backend.
 
 The checkpoint is loaded strictly: a checkpoint of another model (e.g. a head with a different
-number of keypoints or classes) is an error naming the file and the keys, not a warning.
+number of keypoints or classes) is an error naming the file and the keys, not a warning. Any
+failure is one ``error:`` line (exit status 1) and removes the work-dir folder the run made.
 """
 import argparse
 import os
@@ -17,7 +18,8 @@ import sys
 
 from mmengine.runner import Runner
 
-from mmhrnet.engine import build_runner_cfg, load_checkpoint_strict, parse_runner_args, set_show_dir
+from mmhrnet.engine import (build_runner_cfg, load_checkpoint_strict, parse_runner_args,
+                            removed_on_failure, run_main, set_show_dir)
 from mmhrnet.validation import explain_config_errors
 
 
@@ -48,8 +50,13 @@ def main():
     args = parse_args()
     found = os.path.isdir if args.backend else os.path.isfile  # --backend: an export folder
     if not found(args.checkpoint):  # before the Runner makes a work-dir folder
-        sys.exit(f'error: checkpoint not found: {args.checkpoint}')
+        raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
     cfg = build_runner_cfg(args)
+    with removed_on_failure(cfg.work_dir):
+        run_test(cfg, args)
+
+
+def run_test(cfg, args):
     cfg.load_from = None  # loaded strictly below instead of Runner's lenient load
     if args.show_dir:
         set_show_dir(cfg, args.show_dir, args.interval)
@@ -78,4 +85,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_main(main))

@@ -9,9 +9,10 @@ import sys
 import torch
 from mmengine.runner import Runner
 
-from mmhrnet.engine import build_runner_cfg, enable_amp, parse_runner_args, resolve_resume
+from mmhrnet.engine import (build_runner_cfg, enable_amp, parse_runner_args, resolve_resume,
+                            run_main)
 from mmhrnet.engine.precision import probe_precision
-from mmhrnet.validation import MalformedInputError, UnregisteredTypeError, explain_config_errors
+from mmhrnet.validation import explain_config_errors
 
 
 def parse_args():
@@ -43,18 +44,12 @@ def main():
     if args.amp:
         enable_amp(cfg)
     if args.resume is not None:
-        try:
-            print(resolve_resume(cfg, args.resume), flush=True)
-        except (FileNotFoundError, ValueError) as e:
-            sys.exit(f'error: {e}')
+        print(resolve_resume(cfg, args.resume), flush=True)
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
-    try:
-        with explain_config_errors(args.config):
-            Runner.from_cfg(cfg).train()
-    except (MalformedInputError, UnregisteredTypeError) as e:  # one line, no traceback
-        sys.exit(f'error: {e}')
+    with explain_config_errors(args.config):
+        Runner.from_cfg(cfg).train()
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_main(main))  # any failure: one `error:` line, exit status 1

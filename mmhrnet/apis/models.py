@@ -7,7 +7,8 @@ the model first and a mismatch is one error naming both files. Exported models c
 ``mmhrnet.deploy.load_backend_model`` (onnxruntime / OpenVINO), which returns an object with
 the same ``cfg`` and ``test_step`` as the torch model, so the upstream inference functions
 run either. A multi-task model (``mmhrnet.HRNetMultiTask``: boxes, masks, keypoints and
-parsing from one pass) loads as task ``'multitask'``, through mmdet's initialiser, torch only.
+parsing from one pass) loads as task ``'multitask'``, through mmdet's initialiser, or from its
+export folder.
 """
 import os
 import os.path as osp
@@ -107,17 +108,11 @@ def local_checkpoint(checkpoint: str) -> str:
 
 
 def _read_checkpoint(path: str, name: str) -> dict:
-    if not osp.isfile(path):
-        raise ModelLoadError(f'{name} model: checkpoint {path} does not exist')
-    try:  # mmap: the weights are read again by the loader without a second copy in memory
-        return torch.load(path, map_location='cpu', mmap=True)
-    except RuntimeError:  # legacy (non-zip) checkpoints cannot be memory-mapped
-        pass
-    try:
-        return torch.load(path, map_location='cpu')
-    except Exception as e:
-        raise ModelLoadError(f'{name} model: checkpoint {path} does not load: '
-                             f'{type(e).__name__}: {e}') from None
+    from mmhrnet.engine import CheckpointError, read_checkpoint
+    try:  # truncated, not a checkpoint, bytes changed (digest), NaN: one error naming it
+        return read_checkpoint(path)
+    except CheckpointError as e:
+        raise ModelLoadError(f'{name} model: {e}') from None
 
 
 def _check_fit(model: torch.nn.Module, ckpt: dict, path: str, where: str, name: str) -> None:
@@ -203,9 +198,6 @@ def load_torch_model(task: str, config, checkpoint: str, device: str = 'cpu'):
 def load_exported_model(task: str, export_dir: str, backend: str, device: str = 'cpu'):
     """Loads an exported model (``tools/deploy/export.py``) with onnxruntime or OpenVINO."""
     name = TASK_NAMES[task]
-    if task == 'multitask':
-        raise ModelLoadError(f'multi-task model: backend {backend!r} is not supported (its '
-                             'detections feed its keypoint head inside the model); use torch')
     try:
         from mmhrnet.deploy import load_backend_model
     except ImportError as e:

@@ -81,10 +81,20 @@ def folder_images(folder: str) -> list:
 
 
 def read_image(path: str) -> np.ndarray:
-    """Reads an image file as BGR uint8; InferenceInputError naming it when it is unreadable."""
+    """Reads an image file as BGR uint8.
+
+    Raises:
+        InferenceInputError: naming the file when it is unreadable (empty, not an image) or a
+            truncated JPEG / PNG, which OpenCV decodes without an error, the missing rows grey
+            (mmcv's and mmpose's readers run on such a file silently).
+    """
+    from mmhrnet.validation import truncation_problem
     image = cv2.imread(path, cv2.IMREAD_COLOR)
     if image is None:
         raise InferenceInputError(f'image {path} cannot be read (not an image, or corrupt)')
+    problem = truncation_problem(path)
+    if problem is not None:
+        raise InferenceInputError(f'image {path} is {problem}')
     return image
 
 
@@ -158,31 +168,60 @@ def iter_frames(inputs, every: int = 1) -> Iterator[Frame]:
 def load_bbox_file(path: str, category_id: int = 1) -> dict:
     """Person boxes from a COCO detection results json (as mmpose's ``bbox_file``).
 
+    The file is checked as the datasets check theirs
+    (:func:`mmhrnet.validation.check_detections`): a non-finite number, a negative size, a
+    missing key or a non-integer id is one error naming the file and the detection.
+    Zero-size boxes are skipped (with one warning line). ``category_id`` may be absent (a
+    person).
+
     Returns:
         dict: image id -> ``(N, 5)`` array of ``x1, y1, x2, y2, score``.
 
     Raises:
-        InferenceInputError: The file is missing, not JSON, or an entry lacks
-            ``image_id`` / ``bbox`` / ``score``.
+        InferenceInputError: The file is missing, not JSON or malformed.
     """
-    import json
+    from mmhrnet.validation import (MalformedInputError, check_detections, load_json,
+                                    log_zero_boxes)
     try:
-        with open(path, encoding='utf-8') as f:
-            entries = json.load(f)
-    except (OSError, ValueError) as e:
-        raise InferenceInputError(f'bbox file {path} cannot be read: {e}') from None
-    if not isinstance(entries, list):
-        raise InferenceInputError(f'bbox file {path}: expected a list of COCO detections')
+        entries = load_json(path, 'bbox file')
+        zero = check_detections(entries, path, need_category=False)
+    except (OSError, MalformedInputError) as e:
+        raise InferenceInputError(str(e)) from None
+    log_zero_boxes(zero, 'detections', path)
     boxes: dict = {}
-    for i, entry in enumerate(entries):
-        try:
-            if entry.get('category_id', category_id) != category_id:
-                continue
-            x, y, w, h = (float(v) for v in entry['bbox'])
-            boxes.setdefault(int(entry['image_id']), []).append(
-                [x, y, x + w, y + h, float(entry['score'])])
-        except (AttributeError, KeyError, TypeError, ValueError):
-            raise InferenceInputError(f'bbox file {path}: entry {i} is not a COCO detection '
-                                      f'(image_id, bbox [x, y, w, h], score): {entry!r}'
-                                      ) from None
+    for entry in entries:
+        x, y, w, h = entry['bbox']
+        if entry.get('category_id', category_id) == category_id and w > 0 and h > 0:
+            boxes.setdefault(entry['image_id'], []).append([x, y, x + w, y + h,
+                                                             entry['score']])
     return {k: np.array(v, dtype=np.float64) for k, v in boxes.items()}
+
+
+# A given box must lie at least this much inside its image (fraction of its area): a box
+# mostly outside was made for another image, or for this one at another size.
+MIN_INSIDE = 0.5
+
+
+def fit_boxes(boxes: np.ndarray, width: int, height: int, where: str) -> np.ndarray:
+    """Clips given ``(N, 5)`` xyxy + score boxes to a ``width`` x ``height`` image.
+
+    Raises:
+        InferenceInputError: A box less than half inside the image (``where`` names the file
+            and image in the message).
+    """
+    if not len(boxes):
+        return boxes
+    clipped = boxes.copy()
+    clipped[:, [0, 2]] = clipped[:, [0, 2]].clip(0, width)
+    clipped[:, [1, 3]] = clipped[:, [1, 3]].clip(0, height)
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    inside = (clipped[:, 2] - clipped[:, 0]) * (clipped[:, 3] - clipped[:, 1])
+    outside = np.flatnonzero(inside < MIN_INSIDE * area)
+    if len(outside):
+        x1, y1, x2, y2 = boxes[outside[0], :4]
+        raise InferenceInputError(
+            f'{where}: box [x={x1:g}, y={y1:g}, w={x2 - x1:g}, h={y2 - y1:g}] lies '
+            f'{1 - inside[outside[0]] / area[outside[0]]:.0%} outside the {width}x{height} '
+            f'image ({len(outside)} such box(es); boxes of another image, or of this one at '
+            'another size?)')
+    return clipped

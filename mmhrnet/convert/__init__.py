@@ -18,8 +18,6 @@
 Every source key is either mapped or dropped with its reason (:class:`Conversion`);
 ``Conversion.check(model)`` lists the keys a target model still misses.
 """
-import torch
-
 from .core import Conversion, rename, require, unwrap
 from .det import official_det
 from .seg import convert_official_seg, load_official_seg, official_seg
@@ -85,11 +83,13 @@ def convert_weights(checkpoint, source, **kwargs):
 
 
 def load_and_convert(filename, source, **kwargs):
-    """Read a checkpoint file (tensors only) and :func:`convert_weights` it."""
-    try:
-        checkpoint = torch.load(filename, map_location='cpu', weights_only=True)
-    except Exception as e:
-        raise RuntimeError(f'{filename}: cannot be read as a checkpoint ({e})') from e
+    """Read a checkpoint file (tensors only) and :func:`convert_weights` it.
+
+    Raises:
+        CheckpointError: missing, truncated, not a checkpoint or holding NaN / inf.
+    """
+    from mmhrnet.engine.checkpoint_hook import read_checkpoint
+    checkpoint = read_checkpoint(filename)
     try:
         return convert_weights(checkpoint, source, **kwargs)
     except (KeyError, TypeError) as e:

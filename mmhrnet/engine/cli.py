@@ -1,11 +1,111 @@
-"""Command-line helpers that `tools/` share: config loading, CLI overrides, checkpoint loading,
-dataset retargeting and the overfit schedule."""
+"""Command-line helpers that `tools/` share: the one-error-line ``main`` wrapper, config loading,
+CLI overrides, checkpoint loading, dataset retargeting and the overfit schedule."""
+import contextlib
 import os
 import os.path as osp
+import shutil
+import signal
+import sys
 
 from mmengine.config import Config
 
 from .dist import setup_cpu_distributed
+
+
+TRACEBACK_ENV = 'MMHRNET_TRACEBACK'
+_MAX_ERROR_CHARS = 800
+
+
+def error_line(error):
+    """One line for an exception: its message (KeyError's without quotes), on one line, with
+    the exception's type where the message alone would not say what happened."""
+    text = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
+    text = ' '.join(line.strip() for line in text.splitlines() if line.strip())
+    if len(text) > _MAX_ERROR_CHARS:
+        text = text[:_MAX_ERROR_CHARS - 3] + '...'
+    if not text or type(error).__module__.split('.')[0] not in ('builtins', 'mmhrnet') or \
+            type(error) in (KeyError, IndexError, TypeError, AttributeError):
+        text = f'{type(error).__name__}: {text}' if text else type(error).__name__
+    return text
+
+
+def _sigterm_to_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt(f'signal {signum}')
+
+
+def run_main(main, *args):
+    """Runs a tool's ``main`` as a command: one ``error: ...`` line and exit status 1 instead of
+    a traceback, exit status 130 after Ctrl-C or SIGTERM.
+
+    SIGTERM raises KeyboardInterrupt (as Ctrl-C does), so the ``finally`` blocks of a run close
+    what they write (the video and JSON of an inference run) before the process ends. Set
+    ``MMHRNET_TRACEBACK=1`` to see the traceback.
+
+    Args:
+        main: The tool's function; its return value is the exit status (None: 0).
+        *args: Passed to ``main``.
+
+    Returns:
+        int: The exit status, for ``sys.exit``.
+    """
+    with contextlib.suppress(ValueError):  # not the main thread: leave the handler alone
+        signal.signal(signal.SIGTERM, _sigterm_to_keyboard_interrupt)
+    try:
+        status = main(*args)
+    except KeyboardInterrupt:
+        print('interrupted: stopped; the files written so far are complete', file=sys.stderr,
+              flush=True)
+        return 130
+    except Exception as e:  # a command ends with one line; the library raises
+        if os.environ.get(TRACEBACK_ENV):
+            raise
+        print(f'error: {error_line(e)}', file=sys.stderr, flush=True)
+        return 1
+    return 0 if status is None else status
+
+
+@contextlib.contextmanager
+def removed_on_failure(folder):
+    """Whatever the block creates in ``folder`` (and ``folder`` itself, with any parents it
+    needed) is removed when the block raises: a failed ``tools/test.py`` leaves no work dir."""
+    folder = osp.abspath(folder)
+    new_dirs, parent = [], folder
+    while not osp.exists(parent):
+        new_dirs.append(parent)
+        parent = osp.dirname(parent)
+    before = set(os.listdir(folder)) if osp.isdir(folder) else set()
+    try:
+        yield
+    except BaseException:
+        if osp.isdir(folder):
+            for name in set(os.listdir(folder)) - before:
+                path = osp.join(folder, name)
+                with contextlib.suppress(OSError):
+                    shutil.rmtree(path) if osp.isdir(path) and not osp.islink(path) \
+                        else os.remove(path)
+        for path in new_dirs:  # innermost first; only if nothing else was put there
+            with contextlib.suppress(OSError):
+                os.rmdir(path)
+        raise
+
+
+def load_cli_config(path, options=None):
+    """Read a config file for a command and merge ``--cfg-options``, refusing a misspelt key
+    (:func:`mmhrnet.validation.check_cfg_options`).
+
+    Raises:
+        FileNotFoundError: no such config file.
+        ConfigOptionError: an option key that looks like a misspelling.
+    """
+    import mmhrnet  # noqa: F401 (registers `mmhrnet::` configs and the checkpoint allow-list)
+    from mmhrnet.validation import check_cfg_options
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file not found: {path}')
+    cfg = Config.fromfile(path)
+    if options:
+        check_cfg_options(cfg, options, path)
+        cfg.merge_from_dict(options)
+    return cfg
 
 
 def parse_runner_args(parser, example):
@@ -32,12 +132,7 @@ def build_runner_cfg(args):
     The task's scope (mmpose, mmseg or mmdet) comes from the config's ``default_scope``,
     which the task's inherited runtime sets.
     """
-    import mmhrnet  # noqa: F401 (registers `mmhrnet::` configs and the checkpoint allow-list)
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_cli_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -50,13 +145,7 @@ def build_runner_cfg(args):
 def build_model_from_config(path, options=None):
     """Build the ``model`` of a config file in its ``default_scope`` (``options``: overrides as
     ``--cfg-options`` gives them)."""
-    import mmhrnet  # noqa: F401 (registers `mmhrnet::` configs)
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'config file not found: {path}')
-    cfg = Config.fromfile(path)
-    if options:
-        cfg.merge_from_dict(options)
-    return build_config_model(cfg)
+    return build_config_model(load_cli_config(path, options))
 
 
 def build_config_model(cfg):
@@ -69,16 +158,23 @@ def build_config_model(cfg):
 
 def load_checkpoint_strict(model, filename):
     """Load ``filename`` into ``model`` (unwrapped from DDP / TTA wrappers where needed), failing
-    with the file name and the offending keys on any missing, unexpected or mis-shaped key."""
+    with the file name and the offending keys on any missing, unexpected or mis-shaped key, and
+    on a checkpoint that is truncated, corrupt or holds NaN / inf
+    (:func:`~mmhrnet.engine.checkpoint_hook.read_checkpoint`)."""
     from mmengine.model import is_model_wrapper
-    from mmengine.runner.checkpoint import load_checkpoint
+    from mmengine.runner.checkpoint import _load_checkpoint_to_model
+
+    from .checkpoint_hook import read_checkpoint
     if not os.path.isfile(filename):
         raise FileNotFoundError(f'checkpoint not found: {filename}')
+    checkpoint = read_checkpoint(filename)  # truncated, corrupt, NaN: one error naming it
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f'checkpoint {filename} holds no state dict')
     if is_model_wrapper(model):
         model = model.module
     target = getattr(model, 'module', model)  # test-time augmentation wraps the model
     try:
-        load_checkpoint(target, filename, map_location='cpu', strict=True, logger='silent')
+        _load_checkpoint_to_model(target, checkpoint, strict=True, logger='silent')
     except RuntimeError as e:
         raise RuntimeError(f'checkpoint {filename} does not fit the model of this config: '
                            f'{e}') from None

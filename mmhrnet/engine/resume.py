@@ -222,19 +222,17 @@ def inspect_checkpoint(path):
 
     Returns:
         tuple: ``(meta, None)`` for a training checkpoint, else ``(None, reason)``: missing,
-        unreadable (truncated, not a checkpoint, refused by ``weights_only``) or without
-        training state.
+        unreadable (truncated, not a checkpoint, refused by ``weights_only``), corrupt (bytes
+        changed after it was saved: its digest does not match, or NaN / inf weights) or
+        without training state.
     """
-    from mmengine.runner.checkpoint import _load_checkpoint
+    from .checkpoint_hook import CheckpointError, read_checkpoint
     if not osp.isfile(path):
         return None, 'missing'
     try:
-        ckpt = _load_checkpoint(path, map_location='cpu')
-    except Exception as e:  # any failure to read is a reason to pass over it
-        lines = str(e).strip().splitlines() or ['']
-        # weights_only's refusal names the global that would run on its last lines
-        line = next((ln for ln in lines if 'global' in ln.lower()), lines[0])
-        return None, f'unreadable ({type(e).__name__}: {line.strip()[:160]})'
+        ckpt = read_checkpoint(path)
+    except CheckpointError as e:
+        return None, str(e).split(f'{path} is ', 1)[-1]
     if not isinstance(ckpt, dict) or 'state_dict' not in ckpt or 'meta' not in ckpt:
         return None, 'not a training checkpoint (no state_dict / meta)'
     return ckpt['meta'], None
@@ -254,8 +252,11 @@ def find_resume_checkpoint(work_dir):
     if osp.isfile(pointer):
         with open(pointer) as f:
             named = f.read().strip() or None
-        if named and not osp.isabs(named) and not osp.isfile(named):
-            named = osp.join(work_dir, osp.basename(named))
+        # A copied or moved work dir keeps the old folder's path in its pointer: the file of
+        # that name in this work dir is the one meant.
+        here = osp.join(work_dir, osp.basename(named)) if named else None
+        if here and (osp.isfile(here) or not osp.isabs(named)):
+            named = here
     files = glob.glob(osp.join(work_dir, 'epoch_*.pth')) + glob.glob(
         osp.join(work_dir, 'iter_*.pth'))
     if named and osp.isfile(named):

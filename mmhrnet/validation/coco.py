@@ -207,8 +207,15 @@ def _check_keypoints(ann, num_keypoints, where, path):
                                   f'0..{num_keypoints}')
 
 
-def check_detections(data, path, image_ids, ann_file=None):
+def check_detections(data, path, image_ids=None, ann_file=None, need_category=True):
     """Check a COCO results-format detection file (a list of boxes with scores).
+
+    Args:
+        data: The file's content.
+        path (str): The file, for the messages.
+        image_ids (set, optional): The ids an ``image_id`` must be one of; None: any integer.
+        ann_file (str, optional): Where ``image_ids`` come from, for the messages.
+        need_category (bool): Every detection needs ``category_id``.
 
     Returns:
         int: How many detections have a zero-size box.
@@ -216,8 +223,9 @@ def check_detections(data, path, image_ids, ann_file=None):
     if not isinstance(data, list):
         raise MalformedInputError(f'{path} is not a COCO detection results file: the top level '
                                   f'is a {type(data).__name__}, expected a list')
-    unknown = [i for i, d in enumerate(data) if isinstance(d, dict) and _is_int(
-        d.get('image_id')) and d['image_id'] not in image_ids]
+    unknown = [] if image_ids is None else [
+        i for i, d in enumerate(data) if isinstance(d, dict) and _is_int(d.get('image_id'))
+        and d['image_id'] not in image_ids]
     if unknown:  # typically a detection file of another split: say how much of it
         ids = sorted({data[i]['image_id'] for i in unknown})
         raise MalformedInputError(
@@ -231,14 +239,17 @@ def check_detections(data, path, image_ids, ann_file=None):
             raise MalformedInputError(f'{path}: {where} is {_short(det)}, expected an object')
         _unknown_keys(det, DET_KEYS, where, path)
         for key in DET_KEYS:
-            if key not in det:
+            if key not in det and (need_category or key != 'category_id'):
                 raise MalformedInputError(f'{path}: {where}: no {key!r}')
-        if not _is_int(det['image_id']) or det['image_id'] not in image_ids:
+        if not _is_int(det['image_id']):
+            raise MalformedInputError(f"{path}: {where}: 'image_id' is "
+                                      f"{_short(det['image_id'])}, expected an integer")
+        if image_ids is not None and det['image_id'] not in image_ids:
             raise MalformedInputError(
                 f"{path}: {where}: 'image_id' {_short(det['image_id'])} is not an image of "
                 f'{ann_file or "the annotation file"}')
         where += f' (image {det["image_id"]})'
-        if not _is_int(det['category_id']):
+        if 'category_id' in det and not _is_int(det['category_id']):
             raise MalformedInputError(f"{path}: {where}: 'category_id' is "
                                       f"{_short(det['category_id'])}, expected an integer")
         zero += not _check_bbox(det['bbox'], where, path)

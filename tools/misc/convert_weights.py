@@ -16,15 +16,19 @@ every key dropped (with the reason); ``--config`` also builds that config's mode
 every key it misses, fails on an unexpected or mis-shaped key, and loads the result strictly;
 ``--report`` writes the fate of every key. Official seg models fuse with ``align_corners`` from
 their config (True in the released Cityscapes ones): test them with ``--cfg-options
-model.backbone.align_corners=True model.decode_head.align_corners=True``.
+model.backbone.align_corners=True model.decode_head.align_corners=True``. DST is written under
+a temporary name and renamed (a failed conversion leaves an existing DST as it was); an error
+is one ``error:`` line.
 """
 import argparse
+import io
 import sys
 
 import torch
 
 from mmhrnet.convert import BACKBONE_SOURCES, SOURCES, load_and_convert
-from mmhrnet.engine import build_model_from_config
+from mmhrnet.engine import build_model_from_config, run_main
+from mmhrnet.utils.checkpoint import atomic_write
 
 
 def main():
@@ -58,12 +62,13 @@ def main():
             model.load_state_dict(conv.state_dict, strict=True)
             print(f'{args.config}: loads strictly')
     if args.report:
-        with open(args.report, 'w') as f:
-            f.write('\n'.join(lines) + '\n')
+        atomic_write(args.report, '\n'.join(lines) + '\n')
     if failed:
-        sys.exit(f'{args.src} does not fit {args.config}: not written')
+        raise ValueError(f'{args.src} does not fit {args.config}: {args.dst} not written')
+    buffer = io.BytesIO()
     torch.save(dict(state_dict=conv.state_dict,
-                    meta=dict(converted_from=args.src, source=args.source)), args.dst)
+                    meta=dict(converted_from=args.src, source=args.source)), buffer)
+    atomic_write(args.dst, buffer.getvalue())
     print(f'{args.src}: {len(conv.state_dict)} keys -> {args.dst}')
     if model is not None and args.source in BACKBONE_SOURCES:
         # What init_cfg=Pretrained does: strict, naming any key that does not fit.
@@ -72,4 +77,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_main(main))
