@@ -60,7 +60,8 @@ class HRNetInferencer:
             of one (``backend`` onnxruntime / openvino).
         det: The same for a detector (mmdet); its person boxes feed the pose model.
         seg: The same for a segmentor (mmseg); gives the class map.
-        multitask: ``(config, checkpoint)`` of an ``mmhrnet.HRNetMultiTask`` (torch): boxes,
+        multitask: ``(config, checkpoint)`` of an ``mmhrnet.HRNetMultiTask``, or its export
+            folder (``backend`` onnxruntime / openvino): boxes,
             masks, keypoints and the parsing map from one pass; pass it alone.
         backend: ``'torch'``, ``'onnxruntime'`` or ``'openvino'``; a dict maps tasks to
             backends (e.g. ``{'pose': 'openvino', 'det': 'torch'}``).
