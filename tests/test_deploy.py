@@ -1,10 +1,14 @@
 """Export, backends and precisions: small models trained here on freshly generated synthetic
 people keep their metric on ONNX Runtime and OpenVINO at fp32 / bf16 / int8."""
 import glob
+import hashlib
 import json
+import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -223,28 +227,6 @@ def test_pose_backend_returns_the_torch_data_samples(pose_plain):
                                    r.pred_instances.keypoint_scores, atol=1e-5)
 
 
-def test_det_backbone_and_neck_on_backends(people, tmp_path):
-    """Backbone + HRFPN exported (dynamic size), RPN and RoI heads in torch: the same boxes."""
-    options = {'test_dataloader.dataset.data_root': people,
-               'train_dataloader.dataset.data_root': people}
-    cfg = load_config(DET_CFG, options)
-    torch.manual_seed(0)
-    model = build_model(cfg)
-    ckpt = str(tmp_path / 'det.pth')
-    torch.save({'state_dict': model.state_dict()}, ckpt)
-    export_model(DET_CFG, ckpt, str(tmp_path / 'det'), shape=(128, 128), dynamic_shape=True,
-                 cfg_options=options, logger=lambda *a: None)
-    data = first_batch(cfg, 2)
-    with torch.no_grad():
-        ref = model.test_step(data)
-    res = load_backend_model(str(tmp_path / 'det'), 'onnxruntime').test_step(data)
-    for r, o in zip(ref, res):
-        assert len(r.pred_instances) == len(o.pred_instances) > 0
-        torch.testing.assert_close(o.pred_instances.bboxes, r.pred_instances.bboxes,
-                                   atol=1e-2, rtol=1e-4)
-    assert read_meta(str(tmp_path / 'det'))['torch_heads'] == 'torch_heads.pth'
-
-
 def test_static_size_mismatch_named(pose_plain):
     model = load_backend_model(str(pose_plain['work'] / 'export'), 'onnxruntime')
     with pytest.raises(ValueError, match=r'exported for inputs of 96x72, not 64x64'):
@@ -287,3 +269,118 @@ def test_export_and_test_tools(pose_plain, tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'coco/AP: ' in proc.stdout + proc.stderr
+
+
+def folder_state(folder):
+    """Every file of a folder and its bytes' digest."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(Path(folder).iterdir())}
+
+
+@pytest.fixture
+def pose_folder(pose_plain, tmp_path):
+    """A copy of the tiny pose model's export (ONNX Runtime and OpenVINO fp32)."""
+    out = tmp_path / 'export'
+    shutil.copytree(pose_plain['work'] / 'export', out)
+    return out
+
+
+class _FailingRename:
+    """``os`` whose ``replace`` fails at call ``fail_at``: a kill while files are renamed."""
+
+    def __init__(self, fail_at):
+        self.calls, self.fail_at = 0, fail_at
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+    def replace(self, src, dst):
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise OSError('simulated kill')
+        os.replace(src, dst)
+
+
+def test_failed_export_leaves_the_folder_as_it_was(pose_plain, pose_folder, monkeypatch):
+    """Precision, calibration, conversion and the ONNX check fail before the folder is
+    touched: every file keeps its bytes and no staging folder is left beside it."""
+    from mmhrnet.deploy import export as export_mod
+    from mmhrnet.deploy.backend import openvino
+    before = folder_state(pose_folder)
+    args = (pose_plain['config'], pose_plain['ckpt'], str(pose_folder))
+
+    def broken_convert(*a, **k):
+        raise RuntimeError('conversion failed')
+
+    failures = [(dict(backend='onnxruntime', precision='bf16'), ValueError, 'no bf16 CPU'),
+                (dict(backend='openvino', precision='int8', calib=0), ValueError, 'positive'),
+                (dict(backend='openvino', convert=broken_convert), RuntimeError, 'conversion'),
+                (dict(backend='onnxruntime', tolerance=-1.), RuntimeError, 'differs from')]
+    if not cpu_has_bf16():
+        failures.append((dict(backend='openvino', precision='bf16'), ValueError, 'no bf16 units'))
+    for kwargs, error, match in failures:
+        with monkeypatch.context() as m:
+            if 'convert' in kwargs:
+                m.setattr(openvino, 'convert', kwargs.pop('convert'))
+            if 'tolerance' in kwargs:
+                m.setattr(export_mod, 'EXPORT_TOLERANCE', kwargs.pop('tolerance'))
+            with pytest.raises(error, match=match):
+                export_model(*args, **kwargs, logger=lambda *a: None)
+        assert folder_state(pose_folder) == before, kwargs
+        assert not list(pose_folder.parent.glob('.export*')), kwargs
+    assert load_backend_model(str(pose_folder), 'openvino').precision == 'fp32'
+
+
+def test_export_of_another_checkpoint_replaces_the_whole_folder(pose_plain, pose_folder):
+    """A folder holding an OpenVINO IR of checkpoint A, exported again with checkpoint B for
+    ONNX Runtime only: no file of A is left, deploy.json names B, OpenVINO is refused."""
+    cfg = load_config(pose_plain['config'])
+    torch.manual_seed(1)
+    other = build_model(cfg)
+    ckpt = str(pose_folder.parent / 'other.pth')
+    torch.save({'state_dict': other.state_dict()}, ckpt)
+    lines = []
+    meta = export_model(pose_plain['config'], ckpt, str(pose_folder), logger=lines.append)
+    assert any('replacing the export of another model' in line for line in lines)
+    assert meta['checkpoint'] == ckpt and sorted(meta['models']) == ['onnxruntime']
+    assert read_meta(str(pose_folder))['checkpoint_sha256'] == hashlib.sha256(
+        Path(ckpt).read_bytes()).hexdigest()
+    assert not list(pose_folder.glob('model_ov*'))
+    with pytest.raises(ValueError, match='no openvino model'):
+        load_backend_model(str(pose_folder), 'openvino')
+    x = torch.randn(1, 3, 96, 72)
+    with torch.no_grad():
+        ref = other.head.forward(other.extract_feat(x))
+        out = load_backend_model(str(pose_folder), 'onnxruntime').model.backbone(x)
+    torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-4)
+
+
+def test_same_model_export_adds_to_the_folder(pose_plain, pose_folder):
+    before = folder_state(pose_folder)
+    meta = export_model(pose_plain['config'], pose_plain['ckpt'], str(pose_folder),
+                        backend='onnxruntime', logger=lambda *a: None)
+    assert sorted(meta['models']) == ['onnxruntime', 'openvino']
+    assert folder_state(pose_folder)['model_ov.bin'] == before['model_ov.bin']
+    load_backend_model(str(pose_folder), 'openvino')
+
+
+def test_interrupted_or_damaged_folder_is_refused_clearly(pose_plain, pose_folder,
+                                                          monkeypatch):
+    """A kill while the files are renamed leaves deploy.json marked incomplete: loading says
+    so (never two exports read as one); exporting again repairs the folder. A truncated
+    deploy.json is named."""
+    from mmhrnet.deploy import folder
+    monkeypatch.setattr(folder, 'os', _FailingRename(fail_at=3))
+    with pytest.raises(OSError, match='simulated kill'):
+        export_model(pose_plain['config'], pose_plain['ckpt'], str(pose_folder),
+                     logger=lambda *a: None)
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match='was interrupted'):
+        load_backend_model(str(pose_folder), 'onnxruntime')
+    export_model(pose_plain['config'], pose_plain['ckpt'], str(pose_folder),
+                 logger=lambda *a: None)
+    assert load_backend_model(str(pose_folder), 'onnxruntime').precision == 'fp32'
+    path = pose_folder / 'deploy.json'
+    path.write_text(path.read_text()[:100])
+    with pytest.raises(ValueError, match='deploy.json is not valid JSON'):
+        read_meta(str(pose_folder))
