@@ -52,10 +52,11 @@ class MacCounter:
             h.remove()
 
 
-def last_val_metrics(work_dir):
+def last_val_metrics(work_dir, with_config=False):
     """The metrics of the newest evaluation in ``work_dir``: the last validation entry of a
     training run (``<timestamp>/vis_data/scalars.json``) or a ``tools/test.py`` run
-    (``<timestamp>/<timestamp>.json``), whichever run is newer."""
+    (``<timestamp>/<timestamp>.json``), whichever run is newer; with ``with_config``, also
+    the config that run dumped (``<timestamp>/vis_data/config.py``), as a ``Config``."""
     found = []
     for run in sorted(glob.glob(osp.join(work_dir, '*', ''))):
         stamp = osp.basename(osp.dirname(run))
@@ -67,11 +68,24 @@ def last_val_metrics(work_dir):
             # training lines carry lr / loss; evaluation lines do not
             evals = [e for e in entries if not any(k in e for k in ('lr', 'loss'))]
             if evals:
-                found.append((stamp, evals[-1]))
+                found.append((stamp, evals[-1], osp.join(run, 'vis_data', 'config.py')))
                 break
     if not found:
         raise FileNotFoundError(f'no validation or test metrics under {work_dir}')
-    return sorted(found, key=lambda x: x[0])[-1][1]
+    _, metrics, config = sorted(found, key=lambda x: x[0])[-1]
+    if not with_config:
+        return metrics
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'{config}: the config of the run that gave the metrics is '
+                                'missing')
+    return metrics, Config.fromfile(config)
+
+
+def flip_test_of(cfg):
+    """Whether a pose or multi-task config decodes keypoints with the flip test."""
+    if cfg.model.get('keypoint_head') is not None:
+        return bool((cfg.model.keypoint_head.get('test_cfg') or {}).get('flip_test', False))
+    return bool((cfg.model.get('test_cfg') or {}).get('flip_test', False))
 
 
 def build_for_test(config, checkpoint=None, options=None):
@@ -163,3 +177,37 @@ def task_gradient_norms(model, losses):
         norm = torch.sqrt(sum((g.float() ** 2).sum() for g in grads if g is not None))
         out[task] = (float(total.detach()), float(norm))
     return out
+
+
+def keypoint_gmacs_per_person(model, image_size=(256, 256)):
+    """Decimal GMACs that one person adds to an :class:`HRNetMultiTask` forward: the keypoint
+    head on one crop (twice with its flip test) and, for a head with ``mask_channel``, the
+    Mask R-CNN mask head on that person (detections have it already; given boxes do not).
+
+    Args:
+        model (HRNetMultiTask): The model.
+        image_size (tuple): ``(H, W)`` of the network input the features are made for.
+
+    Returns:
+        dict: ``keypoint_head`` and ``mask_head`` GMACs per person.
+    """
+    head = model.keypoint_head
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        inputs = torch.zeros(1, 3, *image_size)
+        branches, pyramid = model._features(inputs)
+        feats = model._keypoint_feats(branches, pyramid)
+        h, w = image_size
+        crop = torch.tensor([[0, w / 2, h / 2, w / 2, h / 2 / head.aspect_ratio * 1.0, 0.]])
+        masks = torch.zeros(1, h, w)
+        with MacCounter(head) as kpt:
+            head.predict_heatmaps(feats, crop, masks if head.mask_channel else None)
+        mask_macs = 0
+        if head.mask_channel:
+            rois = torch.tensor([[0, w / 4, h / 4, 3 * w / 4, 3 * h / 4]])
+            with MacCounter(model.roi_head) as mask:
+                model.roi_head._mask_forward(pyramid, rois)
+            mask_macs = mask.macs
+    model.train(was_training)
+    return dict(keypoint_head=kpt.macs / 1e9, mask_head=mask_macs / 1e9)

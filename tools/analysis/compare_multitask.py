@@ -28,7 +28,8 @@ import os.path as osp
 import torch
 from mmengine.config import DictAction
 
-from mmhrnet.multitask.analysis import build_for_test, inference_costs, last_val_metrics
+from mmhrnet.multitask.analysis import (build_for_test, flip_test_of, inference_costs,
+                                        keypoint_gmacs_per_person, last_val_metrics)
 
 # metric of each column, per model kind: (key in the validation entry, scale to percent)
 GIVEN, OWN = 'keypoint AP, given boxes', 'keypoint AP, detected boxes'
@@ -71,16 +72,28 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    rows, models = {}, {}
+    rows, models, flips = {}, {}, {GIVEN: {}, OWN: {}}
+
+    def read(work_dir, kind, columns):
+        """Metrics of a work dir's newest evaluation; notes the flip test of its keypoints."""
+        metrics, cfg = last_val_metrics(work_dir, with_config=True)
+        for column in set(columns) & set(flips):
+            flips[column][kind] = flip_test_of(cfg)
+        return metrics
+
     for kind in KEYS:
         config, work_dir = getattr(args, kind)
-        metrics = last_val_metrics(work_dir)
+        metrics = read(work_dir, kind, KEYS[kind])
         options = getattr(args, f'{kind}_cfg_options')
         models[kind] = build_for_test(config, checkpoint_of(work_dir), options)
         rows[kind] = {col: metrics[key] * scale for col, (key, scale) in KEYS[kind].items()}
     for option, (kind, column, key) in EXTRA.items():
         if getattr(args, option):
-            rows[kind][column] = last_val_metrics(getattr(args, option))[key] * 100
+            rows[kind][column] = read(getattr(args, option), kind, [column])[key] * 100
+    for column, by_kind in flips.items():  # like with like: the same flip test on both sides
+        if len(set(by_kind.values())) > 1:
+            parser.error(f'{column}: the flip test differs between the runs compared '
+                         f'({by_kind}); test both with the same setting')
     for kind, cost in inference_costs(models, args.num_images).items():
         rows[kind].update(cost)
         print(kind, rows[kind], flush=True)
@@ -109,6 +122,14 @@ def main():
     lines.append('| multi-task / three | ' + ' | '.join(ratio[c] for c in COLUMNS) +
                  f" | {100 * rows['multitask']['gmacs'] / three['gmacs']:.0f}% | "
                  f"{three['s_per_img'] / rows['multitask']['s_per_img']:.2f}x |")
+    flip = {c: ('on' if any(v.values()) else 'off') for c, v in flips.items() if v}
+    per_person = keypoint_gmacs_per_person(models['multitask'][0])
+    pose = rows['pose']  # its steps hold every person box of an image
+    pose_per_person = pose['gmacs'] * pose['images'] / pose['samples']
+    lines += ['', f'Flip test: {flip}. GMACs per person, keypoints: multi-task '
+              f"{per_person['keypoint_head']:.3f} (keypoint head) + "
+              f"{per_person['mask_head']:.3f} (its mask, for given boxes); top-down "
+              f"{pose_per_person:.3f}."]
     table = '\n'.join(lines)
     print(table)
     if args.out:
