@@ -433,3 +433,105 @@ def test_multitask_errors(multitask, models, images, tmp_path, capsys):
     code, text = run_cli(capsys, images['paths'][0], '--multitask', *multitask, '--seg',
                          *models['seg'])
     assert 'pass it without --pose / --det / --seg' in text
+
+
+# ---------------------------------------------------------------- nothing written is lost
+
+class _Stub:
+    """The inferencer's interface without a model: one person, the whole image."""
+    tasks = ['pose']
+
+    def __init__(self, stop_at=None):
+        self.stop_at, self.calls = stop_at, 0
+
+    def predict(self, frame, bboxes=None, every=1):
+        self.calls += 1
+        if self.calls == self.stop_at:
+            raise KeyboardInterrupt  # what Ctrl-C, or SIGTERM under run_main, raises
+        h, w = frame.image.shape[:2]
+        return dict(name=frame.name, persons=[dict(bbox=[0., 0., float(w), float(h)],
+                                                   bbox_score=1.0)], samples={})
+
+    def visualize(self, image, result):
+        return image.copy()
+
+    def task_meta(self, task):
+        return {}
+
+
+def test_same_stems_get_their_own_files(images, tmp_path):
+    for sub in ('A', 'B'):
+        (tmp_path / sub).mkdir()
+        os.symlink(images['paths'][0], tmp_path / sub / 'img.jpg')
+    cv2.imwrite(str(tmp_path / 'x.jpg'), cv2.imread(images['paths'][1]))
+    cv2.imwrite(str(tmp_path / 'x.png'), cv2.imread(images['paths'][2]))
+    inputs = [str(tmp_path / p) for p in ('A/img.jpg', 'B/img.jpg', 'x.jpg', 'x.png')]
+    summary = infer_to_dir(_Stub(), inputs, str(tmp_path / 'out'), progress=False)
+    names = sorted(os.listdir(tmp_path / 'out' / 'predictions'))
+    assert names == ['img-2.json', 'img.json', 'x-2.json', 'x.json']
+    assert sorted(os.listdir(tmp_path / 'out' / 'vis')) == [n[:-5] + '.jpg' for n in names]
+    assert summary['renamed'] == [f'{inputs[1]} -> img-2', f'{inputs[3]} -> x-2']
+    for name, path in (('img', inputs[0]), ('x-2', inputs[3])):  # each file its own input
+        with open(tmp_path / 'out' / 'predictions' / f'{name}.json') as f:
+            h, w = cv2.imread(path).shape[:2]
+            assert json.load(f)[0]['bbox'] == [0., 0., w, h]
+
+
+def test_interrupted_video_keeps_its_json_and_a_playable_video(video, tmp_path):
+    out = tmp_path / 'out'
+    with pytest.raises(KeyboardInterrupt):
+        infer_to_dir(_Stub(stop_at=4), video, str(out), progress=False)
+    with open(out / 'predictions' / 'clip.json') as f:
+        assert [e['frame'] for e in json.load(f)] == [0, 1, 2]
+    capture = cv2.VideoCapture(str(out / 'vis' / 'clip.mp4'))
+    frames = 0
+    while capture.read()[0]:
+        frames += 1
+    assert frames == 3
+    assert os.listdir(out / 'vis') == ['clip.mp4']  # no temporary file left
+
+
+def test_video_json_checkpoints_while_running(video, tmp_path, monkeypatch):
+    """A run killed outright (no finally) still leaves a valid JSON of the frames until the
+    last checkpoint, and no mp4 under the final name."""
+    from mmhrnet.apis import outputs
+    seen = []
+
+    class Killed(_Stub):
+        def predict(self, frame, bboxes=None, every=1):
+            path = tmp_path / 'out' / 'predictions' / 'clip.json'
+            if path.exists():
+                with open(path) as f:
+                    seen.append(len(json.load(f)))
+            return super().predict(frame, bboxes, every)
+    for method in ('close', 'close_video'):  # as a SIGKILL: nothing is finished
+        monkeypatch.setattr(outputs.ResultWriter, method, lambda self: None)
+    infer_to_dir(Killed(), video, str(tmp_path / 'out'), progress=False, checkpoint_s=0)
+    assert seen == [1, 2, 3, 4]
+    assert not (tmp_path / 'out' / 'vis' / 'clip.mp4').exists()
+
+
+def test_failed_write_names_the_file_and_keeps_the_old_one(images, tmp_path, monkeypatch):
+    import errno
+
+    from mmhrnet.apis import outputs
+    out = tmp_path / 'out'
+    infer_to_dir(_Stub(), images['paths'][0], str(out), progress=False)
+    json_path = out / 'predictions' / (osp.basename(images['paths'][0])[:-4] + '.json')
+    before = json_path.read_bytes()
+
+    def disk_full(path, data):
+        raise OSError(errno.ENOSPC, 'No space left on device')
+    monkeypatch.setattr(outputs, 'atomic_write', disk_full)
+    with pytest.raises(OSError, match=f'cannot write {json_path}: No space left on device'):
+        infer_to_dir(_Stub(), images['paths'][0], str(out), progress=False)
+    assert json_path.read_bytes() == before
+
+
+def test_truncated_jpeg_is_one_error_naming_it(images, tmp_path, capsys, models):
+    data = open(images['paths'][0], 'rb').read()
+    bad = tmp_path / 'cut.jpg'
+    bad.write_bytes(data[:len(data) // 2])
+    assert cv2.imread(str(bad)) is not None  # OpenCV decodes it, the rest grey
+    code, text = run_cli(capsys, bad, '--pose', *models['pose'], '--out-dir', tmp_path / 'o')
+    assert code == 1 and f'image {bad} is truncated' in text

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -49,3 +51,121 @@ def test_benchmark_table_rows_ratios_and_chart(tmp_path):
     assert 'conv' in rows['mmhrnet fp32 eager']['profile'], rows['mmhrnet fp32 eager']
     assert re.search(r'\| pose \| 64x64 \| mmhrnet fp32 eager \| 1 \| [\d.]+ \|', out), out
     assert 'GFLOP/s' in out and chart.stat().st_size > 0
+
+
+# ------------------------------------------------------------ one error line, nothing left
+
+POSE_CFG = ROOT / 'configs/pose/td-hm_hrnet-w18-small-v1_1xb16-10e_synthetic-people-192x144.py'
+
+
+def test_run_main_one_line_exit_status_and_sigterm(capsys):
+    import os
+    import signal
+    import time
+
+    from mmhrnet.engine import run_main
+
+    def fails():
+        raise RuntimeError('first line\nsecond line')
+    assert run_main(fails) == 1
+    assert capsys.readouterr().err == 'error: first line second line\n'
+
+    def terminated():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)
+        raise AssertionError('SIGTERM did not stop the run')
+    assert run_main(terminated) == 130
+    assert capsys.readouterr().err.startswith('interrupted')
+    assert run_main(lambda: None) == 0 and run_main(lambda: 3) == 3
+
+
+@pytest.mark.parametrize('key, closest', [
+    ('model.test_cfg.flip_tset', 'model.test_cfg.flip_test'),
+    ('train_cgf.max_epochs', 'train_cfg'),
+    ('model.backbone.with_cpp', 'model.backbone.with_cp'),  # a parameter of mmhrnet.HRNet
+    ('default_hooks.checkpoint.max_keep_ckptss', 'default_hooks.checkpoint.max_keep_ckpts'),
+])
+def test_misspelt_cfg_option_names_the_closest_key(key, closest):
+    from mmhrnet.engine import load_cli_config
+    from mmhrnet.validation import ConfigOptionError
+    with pytest.raises(ConfigOptionError) as info:
+        load_cli_config(str(POSE_CFG), {key: 1})
+    assert str(info.value).startswith(f'--cfg-options {key}: {POSE_CFG} has no key')
+    assert str(info.value).endswith(f"closest valid key: '{closest}'")
+
+
+@pytest.mark.parametrize('key', ['model.test_cfg.output_heatmaps', 'randomness.seed',
+                                 'default_hooks.checkpoint.max_keep_iter_ckpts',
+                                 'train_cfg.max_epochs', 'test_dataloader.dataset.bbox_file'])
+def test_new_but_valid_cfg_options_are_merged(key):
+    from mmhrnet.engine import load_cli_config
+    cfg = load_cli_config(str(POSE_CFG), {key: 7})
+    node = cfg
+    for part in key.split('.'):
+        node = node[part]
+    assert node == 7
+
+
+def _tool(path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(Path(path).stem + '_tool', ROOT / path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_tools_fail_with_one_line_and_leave_nothing(tmp_path, monkeypatch, capsys):
+    """Missing config, misspelt option, unreadable checkpoint: one `error:` line each, exit
+    status 1, no traceback, no work dir, an existing output untouched (the tools' main run
+    in this process as `python tools/X.py` runs them: through run_main)."""
+    from mmhrnet.engine import run_main
+    bad = tmp_path / 'bad.pth'
+    bad.write_bytes(b'garbage' * 10)
+    dst = tmp_path / 'dst.pth'
+    dst.write_bytes(b'earlier output')
+    work = tmp_path / 'work'
+    runs = {
+        'train missing config': (['tools/train.py', 'nowhere.py'], 'config file not found'),
+        'train misspelt option': (['tools/train.py', POSE_CFG, '--work-dir', work,
+                                   '--cfg-options', 'model.test_cfg.flip_tset=True'],
+                                  "closest valid key: 'model.test_cfg.flip_test'"),
+        'test bad checkpoint': (['tools/test.py', POSE_CFG, bad, '--work-dir', work],
+                                f'checkpoint {bad} is not a PyTorch checkpoint'),
+        'convert bad file': (['tools/misc/convert_weights.py', bad, dst, '--from', 'timm'],
+                             f'checkpoint {bad} is not a PyTorch checkpoint'),
+    }
+    for name, (args, expected) in runs.items():
+        monkeypatch.setattr(sys, 'argv', [str(a) for a in args])
+        status = run_main(_tool(args[0]).main)
+        err = capsys.readouterr().err
+        errors = [ln for ln in err.splitlines() if ln.startswith('error:')]
+        assert status == 1 and len(errors) == 1 and expected in errors[0], (name, err[-2000:])
+        assert 'Traceback' not in err, name
+        assert not work.exists(), f'{name} left {work}'
+    assert dst.read_bytes() == b'earlier output'
+
+
+def test_isolation_restores_the_scope_and_reseeds():
+    import random
+
+    import torch
+    from conftest import isolation
+    from mmengine.registry import DefaultScope, init_default_scope
+    before = DefaultScope.get_current_instance()
+    with isolation(seed=3):
+        init_default_scope('mmseg')
+        assert DefaultScope.get_current_instance().scope_name == 'mmseg'
+        draws = (random.random(), torch.rand(1).item())
+    assert DefaultScope.get_current_instance() is before
+    with isolation(seed=3):
+        assert (random.random(), torch.rand(1).item()) == draws
+
+
+def test_deploy_max_rel_diff_refuses_a_dropped_output():
+    import torch
+
+    from mmhrnet.deploy.task import max_rel_diff
+    refs = (torch.ones(2, 3), torch.ones(4))
+    assert max_rel_diff([torch.ones(2, 3) * 1.5, torch.ones(4)], refs) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match='1 outputs, the reference has 2'):
+        max_rel_diff([torch.ones(2, 3)], refs)
