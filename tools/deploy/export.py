@@ -5,9 +5,13 @@
         [--calib N] [--calib-images DIR_OR_VIDEO [--calib-det CONFIG CKPT |
         --calib-bbox-file FILE]] [--cfg-options key=value ...]
 
-Pose exports backbone + head (heatmaps), seg backbone + decode head (logits), det backbone +
-neck (the pyramid; RPN and RoI heads run in torch). DIR then holds the model files,
+Pose exports backbone + head (heatmaps), seg backbone + decode head (logits); det (Faster /
+Mask R-CNN) and the multi-task model an image graph (backbone + HRFPN + RPN convolutions, and
+the multi-task parsing logits and branches) and one graph per RoI head (box, mask, keypoint),
+mmdet's RoIAlign and NMS running in torch between them. DIR then holds the model files,
 ``config.py`` and ``deploy.json``; ``mmhrnet.deploy.load_backend_model(DIR, backend)`` runs it.
+Exporting the same model again adds a backend / precision to DIR; another model replaces it
+whole; a failed export leaves it as it was.
 int8 is calibrated on N images of the config's training set, or with --calib-images on N
 images or frames of a folder or video of your own (pose: the person crops of --calib-det's
 detector or of --calib-bbox-file's boxes, else each whole image as one box). ONNX Runtime's fp32 output is
