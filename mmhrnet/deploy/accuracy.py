@@ -26,9 +26,10 @@ def all_paths():
 
 
 def accuracy_table(config, checkpoint, out_dir, paths=None, calib=32, cfg_options=None,
-                   log=print):
+                   log=print, **calib_source):
     """Rows ``dict(path, precision, metric, change, seconds)``; ``change`` in points against
-    the first row (torch fp32)."""
+    the first row (torch fp32). ``calib_source``: ``calib_images`` / ``calib_det`` /
+    ``calib_bbox_file`` of :func:`export_model` (default: the config's training set)."""
     cfg = load_config(config, cfg_options)
     key, scale = METRICS[cfg.default_scope]
     rows, reference = [], None
@@ -41,7 +42,7 @@ def accuracy_table(config, checkpoint, out_dir, paths=None, calib=32, cfg_option
             test_cfg = cfg
         else:
             export_model(config, checkpoint, out_dir, backend=path, precision=precision,
-                         calib=calib, cfg_options=cfg_options, logger=log)
+                         calib=calib, cfg_options=cfg_options, logger=log, **calib_source)
             model = load_backend_model(out_dir, path, precision=precision)
             test_cfg = model.cfg
         value = evaluate(test_cfg, model, osp.join(out_dir, 'eval'))[key]

@@ -63,11 +63,16 @@ def time_path(fn, inputs, min_seconds=2.0, min_iters=2):
     return statistics.median(times), out, peak
 
 
-def time_paths(paths, inputs, min_seconds=2.0, rounds=3, progress=None):
+ROUNDS = 3
+
+
+def time_paths(paths, inputs, min_seconds=2.0, rounds=ROUNDS, progress=None):
     """:func:`time_path` of every path, interleaved: each path runs once (its output and peak
     memory), then ``rounds`` rounds time every path in turn for ``min_seconds / rounds``, so
     that no path is favoured by its place in the order (a CPU's clocks and caches drift over
-    a run). Returns ``{name: (median latency, output, peak bytes)}``."""
+    a run). ``progress`` advances by one per path and round (integer steps: fractions of a
+    row summed to 14.000000000000007 of 14). Returns ``{name: (median latency, output, peak
+    bytes)}``."""
     first = {name: _first_call(fn, inputs) for name, fn in paths.items()}
     times = {name: [] for name in paths}
     for _ in range(rounds):
@@ -78,12 +83,13 @@ def time_paths(paths, inputs, min_seconds=2.0, rounds=3, progress=None):
                 fn(inputs)
                 times[name].append(time.perf_counter() - t)
             if progress is not None:
-                progress.update(1 / rounds)
+                progress.update(1)
     return {name: (statistics.median(times[name]), *first[name]) for name in paths}
 
 
 def cpu_peaks(threads, seconds=1.0):
-    """Measured GFLOP/s of an fp32 3x3 convolution and a bf16 matmul on this CPU (torch)."""
+    """Measured GFLOP/s of an fp32 3x3 convolution and a bf16 matmul on this CPU (torch): a
+    reference line for the rows, not a bound (fused and Winograd kernels beat it)."""
     torch.set_num_threads(threads)
     conv = torch.nn.Conv2d(128, 128, 3, padding=1, bias=False).eval()
     x = torch.randn(8, 128, 56, 56)
@@ -114,9 +120,14 @@ def upstream_model(cfg, package, ours_model):
             channels = getattr(built, 'branch_channels', built.in_channels)
             up.model[head].in_channels = list(channels) if isinstance(channels, tuple) \
                 else channels
-    if package == 'mmdet':
+    if package == 'mmdet':  # mmdet's HRFPN (no norm: it ignores norm_cfg), the shared options
+        neck = dict(up.model.neck)
+        if 'pooling_type' in neck:  # mmdet spells it 'AVG' / 'MAX'
+            neck['pooling_type'] = str(neck['pooling_type']).upper()
         up.model.neck = dict(type='HRFPN', in_channels=list(extra['stage4']['num_channels']),
-                             out_channels=up.model.neck.out_channels)
+                             out_channels=neck['out_channels'],
+                             **{k: neck[k] for k in ('num_outs', 'pooling_type', 'conv_cfg',
+                                                     'stride') if k in neck})
     return build_model(up)
 
 

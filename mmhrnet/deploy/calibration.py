@@ -21,6 +21,9 @@ import torch.nn.functional as F
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
+# Person boxes below this score are not calibrated on (the inferencer's default, mmpose's demos).
+BBOX_THR = 0.3
+
 
 def calibration_inputs(cfg, data_preprocessor, num, shape=None, images=None, det=None,
                        bbox_file=None):
@@ -35,8 +38,10 @@ def calibration_inputs(cfg, data_preprocessor, num, shape=None, images=None, det
         images (str | None): A folder of images, a video or an image file to calibrate on
             instead of the training set.
         det (tuple | None): Pose with ``images``: the person detector's ``(config,
-            checkpoint)`` (torch); its person boxes at score 0.3 or above are the crops.
-        bbox_file (str | None): Pose with ``images``: COCO detection results giving the crops.
+            checkpoint)`` (torch); its person boxes at score ``BBOX_THR`` or above are the
+            crops.
+        bbox_file (str | None): Pose with ``images``: COCO detection results giving the crops
+            (those at score ``BBOX_THR`` or above).
 
     Raises:
         FileNotFoundError: Without ``images``, naming the training set's annotation file when
@@ -129,15 +134,15 @@ def _person_boxes(frames, det, bbox_file):
     image."""
     if det is not None:
         from mmhrnet.apis import HRNetInferencer
-        detector = HRNetInferencer(det=det, track=None)
+        detector = HRNetInferencer(det=det, track=None, bbox_thr=BBOX_THR)
         return [np.array([p['bbox'] for p in detector.predict(f)['persons']],
                          dtype=np.float32).reshape(-1, 4) for f in frames]
     if bbox_file is not None:
         from mmhrnet.apis.outputs import image_id_of
         from mmhrnet.apis.sources import load_bbox_file
         by_id = load_bbox_file(bbox_file)
-        return [by_id.get(image_id_of(f, i), np.zeros((0, 5)))[:, :4].astype(np.float32)
-                for i, f in enumerate(frames)]
+        boxes = [by_id.get(image_id_of(f, i), np.zeros((0, 5))) for i, f in enumerate(frames)]
+        return [b[b[:, 4] >= BBOX_THR, :4].astype(np.float32) for b in boxes]
     return [np.array([[0, 0, f.image.shape[1], f.image.shape[0]]], dtype=np.float32)
             for f in frames]
 

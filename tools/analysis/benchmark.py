@@ -13,7 +13,10 @@ speed ratio to the upstream fp32 eager row of the same batch, "max rel diff" the
 difference from its output over the output's largest magnitude, "peak MB" the growth of the
 resident set while the row ran. int8 is calibrated on random inputs here: its accuracy on
 trained weights is what docs/deploy.md measures. Each row is timed for at least --seconds, in
-three rounds that interleave the rows (no row gains from its place in the order).
+three rounds that interleave the rows (no row gains from its place in the order). The line of
+img/s that the conv / matmul micro-benchmarks imply is a reference, not a ceiling. The
+end-to-end pipeline (image files in, COCO JSON out) has its own command:
+tools/analysis/benchmark_e2e.py.
 """
 import argparse
 import json
@@ -22,8 +25,8 @@ import torch
 from tqdm import tqdm
 
 from mmhrnet.deploy.backend.openvino import cpu_capabilities
-from mmhrnet.deploy.benchmark import (TASK_MODELS, benchmark_task, count_paths, cpu_peaks,
-                                      format_table, plot)
+from mmhrnet.deploy.benchmark import (ROUNDS, TASK_MODELS, benchmark_task, count_paths,
+                                      cpu_peaks, format_table, plot)
 from mmhrnet.engine.precision import cpu_flags, cpu_model
 
 
@@ -53,11 +56,11 @@ def main():
     batches = {t: args.batch_sizes or ([1, 8] if t == 'pose' else [1]) for t in tasks}
     flags = cpu_flags() or set()
     bf16 = 'BF16' in cpu_capabilities()
-    total = sum(len(batches[t]) for t in tasks) * count_paths(args.precisions, args.compile,
-                                                              bf16)
+    total = ROUNDS * sum(len(batches[t]) for t in tasks) * count_paths(
+        args.precisions, args.compile, bf16)
     peaks = cpu_peaks(args.threads)
     rows = []
-    with tqdm(total=total, desc='benchmark', unit='row') as bar:
+    with tqdm(total=total, desc=f'benchmark (rows x {ROUNDS} rounds)', unit='timing') as bar:
         for task in tasks:
             rows += benchmark_task(task, batches[task], args.precisions, args.shape,
                                    args.seconds, args.compile, progress=bar, log=bar.write,
@@ -70,13 +73,13 @@ def main():
     print(f'\nCPU: {cpu_model()}, {args.threads} threads, torch '
           f'{torch.backends.cpu.get_cpu_capability()}; AMX {"amx_bf16" in flags}, '
           f'AVX512-BF16 {"avx512_bf16" in flags}, VNNI {"avx512_vnni" in flags}')
-    print(f'measured peaks: fp32 3x3 conv {peaks["fp32_conv"]:.0f} GFLOP/s, bf16 matmul '
-          f'{peaks["bf16_matmul"]:.0f} GFLOP/s')
+    print(f'reference micro-benchmarks (torch): fp32 3x3 conv {peaks["fp32_conv"]:.0f} '
+          f'GFLOP/s, bf16 matmul {peaks["bf16_matmul"]:.0f} GFLOP/s')
     for task in tasks:
         gflop = next(r['gflop'] for r in rows if r['task'] == task)
-        print(f'{task}: {gflop:.1f} GFLOP per image -> ceilings fp32 '
+        print(f'{task}: {gflop:.1f} GFLOP per image -> reference lines fp32 '
               f'{peaks["fp32_conv"] / gflop:.2f} img/s, bf16 {peaks["bf16_matmul"] / gflop:.2f}'
-              ' img/s')
+              ' img/s (references, not bounds: fused and Winograd kernels beat them)')
     print()
     print(format_table(rows))
     if args.profile:

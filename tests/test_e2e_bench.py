@@ -1,0 +1,46 @@
+"""The end-to-end pipeline benchmark: exact person counts, its rows against the upstream
+pipeline, the table's ratio columns and the chart (torch path only: no export, seconds)."""
+import json
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+
+from mmhrnet.analysis.pipeline_bench import (UPSTREAM, benchmark_pipeline, count_rows,
+                                             crowd_images, format_table, plot, preset_configs)
+
+
+@pytest.mark.parametrize('count', [1, 4, 5])
+def test_crowd_images_hold_exactly_count_people(tmp_path, count):
+    data = crowd_images(str(tmp_path), count, 2, size=(96, 128), seed=count)
+    with open(data['bbox_file']) as f:
+        dets = json.load(f)
+    assert len(dets) == 2 * count
+    for image_id, boxes in data['boxes'].items():
+        image = cv2.imread(osp.join(data['folder'], f'{image_id:012d}.jpg'))
+        assert image.shape == (96, 128, 3) and boxes.shape == (count, 4)
+        assert (boxes[:, :2] >= 0).all() and (boxes[:, 2] <= 128).all() and \
+            (boxes[:, 3] <= 96).all() and (boxes[:, 2:] > boxes[:, :2]).all()
+
+
+def test_rows_against_upstream_and_chart(tmp_path):
+    pose, det = preset_configs('quick')
+    rows = benchmark_pipeline(pose, det, str(tmp_path), counts=(2, ), images=1,
+                              size=(128, 128), paths=('torch', ), scenarios=('given boxes', ),
+                              rounds=1, net_seconds=0.05, log=lambda *a: None)
+    assert len(rows) == count_rows((2, ), ('torch', ), ('given boxes', ))
+    assert [r['path'] for r in rows] == [UPSTREAM, 'torch']
+    up, ours = rows
+    assert up['ratio'] == 1 and up['net_ratio'] == 1
+    assert ours['found'] == 2 and ours['img_s'] > 0 and ours['latency_ms'] > 0
+    assert ours['e2e_vs_net'] == pytest.approx(ours['ratio'] / ours['net_ratio'])
+    # same weights, same boxes: the torch path writes upstream's keypoints
+    assert ours['kpt_diff_px'] < 1e-2
+    table = format_table(rows).splitlines()
+    assert 'vs upstream' in table[0] and 'network vs upstream' in table[0] and \
+        'e2e / network' in table[0]
+    assert len(table) == 2 + len(rows) and table[-1].startswith('| given boxes | 2 | torch |')
+    plot(rows, str(tmp_path / 'chart.png'))
+    assert cv2.imread(str(tmp_path / 'chart.png')) is not None
+    assert not np.isnan(ours['net_ratio'])
