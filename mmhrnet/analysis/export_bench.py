@@ -1,0 +1,93 @@
+"""Whole-model speed and accuracy of the exported two-stage detector and multi-task model
+against the same model in eager torch: every image through ``test_step`` (preprocessing, the
+graphs, mmdet's RoIAlign / NMS / mask pasting, keypoint decoding), one image a call, the box
+and mask AP of each path on the same images.
+"""
+import os.path as osp
+import time
+
+import torch
+from mmengine.dataset import pseudo_collate
+from mmengine.evaluator import Evaluator
+from mmengine.registry import init_default_scope
+
+from mmhrnet.deploy import export_model, load_backend_model
+from mmhrnet.deploy.task import build_model, load_config
+
+PATHS = (('onnxruntime', 'fp32'), ('openvino', 'fp32'), ('openvino', 'int8'))
+METRICS = ('coco/bbox_mAP', 'coco/segm_mAP')
+
+
+def _metric(metrics, key):
+    """``key`` of mmdet's CocoMetric, also under a multi-task metric's ``det/`` prefix."""
+    for name, value in metrics.items():
+        if name == key or name.endswith('/' + key.split('/')[-1]) and 'det' in name:
+            return value
+    return None
+
+
+def _run(cfg, model, batches, dataset, evaluate=True):
+    """Seconds per image of ``model.test_step`` over ``batches`` (one warm-up call first) and
+    the metrics of its outputs."""
+    with torch.no_grad():
+        model.test_step(batches[0])
+        start = time.perf_counter()
+        outputs = [model.test_step(b) for b in batches]
+        seconds = (time.perf_counter() - start) / len(batches)
+    metrics = {}
+    if evaluate:
+        evaluator = Evaluator(cfg.test_evaluator)
+        evaluator.dataset_meta = dataset.metainfo
+        for batch, out in zip(batches, outputs):
+            evaluator.process(data_samples=out, data_batch=batch)
+        metrics = evaluator.evaluate(len(batches))
+    return seconds, metrics
+
+
+def benchmark_model(config, checkpoint, work_dir, num_images=8, paths=PATHS, calib=4,
+                    cfg_options=None, log=print):
+    """Rows ``dict(path, precision, s_per_img, ratio, bbox_mAP, segm_mAP)`` of one model:
+    eager torch first, then each exported ``(backend, precision)`` of ``paths``."""
+    cfg = load_config(config, cfg_options)
+    init_default_scope(cfg.default_scope)
+    from mmengine.registry import DATASETS
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    batches = [pseudo_collate([dataset[i]]) for i in range(min(num_images, len(dataset)))]
+    evaluate = checkpoint is not None  # random weights: speed only
+    rows = []
+    model = build_model(cfg, checkpoint)
+    seconds, metrics = _run(cfg, model, batches, dataset, evaluate)
+    rows.append(dict(path='torch eager', precision='fp32', s_per_img=seconds, ratio=1.0,
+                     **{k.split('/')[-1]: _metric(metrics, k) for k in METRICS}))
+    log(f'torch fp32: {seconds * 1e3:.0f} ms/img {metrics}')
+    out = osp.join(work_dir, osp.splitext(osp.basename(str(config)))[0])
+    for backend, precision in paths:
+        export_model(config, checkpoint, out, backend=backend, precision=precision,
+                     calib=calib, cfg_options=cfg_options, logger=log)
+        exported = load_backend_model(out, backend, precision=precision)
+        seconds, metrics = _run(exported.cfg, exported, batches, dataset, evaluate)
+        rows.append(dict(path=backend, precision=precision, s_per_img=seconds,
+                         ratio=rows[0]['s_per_img'] / seconds,
+                         **{k.split('/')[-1]: _metric(metrics, k) for k in METRICS}))
+        log(f'{backend} {precision}: {seconds * 1e3:.0f} ms/img {metrics}')
+    return rows
+
+
+def format_rows(rows, title):
+    """A markdown table: torch eager beside each exported path, their speed ratio and the
+    box / mask AP of each with its change from torch."""
+    ref = rows[0]
+
+    def ap(row, key):
+        if row[key] is None:
+            return 'n/a'
+        change = '' if row is ref else f' ({(row[key] - ref[key]) * 100:+.1f})'
+        return f'{row[key]:.3f}{change}'
+
+    lines = [f'| {title} | precision | ms / image | img/s | ratio to torch | box AP | mask AP |',
+             '| --- | --- | --- | --- | --- | --- | --- |']
+    for r in rows:
+        lines.append(f"| {r['path']} | {r['precision']} | {r['s_per_img'] * 1e3:.1f} | "
+                     f"{1 / r['s_per_img']:.1f} | {r['ratio']:.2f}x | {ap(r, 'bbox_mAP')} | "
+                     f"{ap(r, 'segm_mAP')} |")
+    return '\n'.join(lines)
