@@ -27,9 +27,10 @@ from opset 16) and ``NonMaxSuppression``, but what lies between the convolutions
 Python: the per-image, per-level top-k and score filtering of ``predict_by_feat``, the
 assignment of each RoI to a pyramid level by its size in ``SingleRoIExtractor`` (a
 data-dependent scatter into one output), ``batched_nms`` with its class offsets, and
-``InstanceData`` bookkeeping. torch's ONNX tracer records that control flow for the one input
-it traces (the number of boxes becomes a constant), so a single graph needs mmdeploy's
-rewrites of those functions; this module keeps mmdet's code instead.
+``InstanceData`` bookkeeping. torch's ONNX tracer keeps only the path that Python control flow
+took for the one input it traces (loops over images and levels, branches on box counts), so a
+single graph needs mmdeploy-style rewrites of those functions (not done); this module keeps
+mmdet's code instead.
 """
 import contextlib
 
