@@ -8,7 +8,6 @@ the model), the checkpoint cases one tiny model built once, so the ~400 cases ta
 import hashlib
 import io
 import json
-import math
 import os
 import os.path as osp
 import random
@@ -20,7 +19,7 @@ import pytest
 import torch
 
 from mmhrnet.apis import InferenceInputError, infer_to_dir
-from mmhrnet.apis.sources import load_bbox_file, read_image
+from mmhrnet.apis.sources import read_image
 from mmhrnet.engine import CheckpointError, load_checkpoint_strict
 from mmhrnet.engine.checkpoint_hook import DIGEST_KEY, checkpoint_digest
 

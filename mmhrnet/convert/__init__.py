@@ -87,13 +87,14 @@ def load_and_convert(filename, source, **kwargs):
 
     Raises:
         CheckpointError: missing, truncated, not a checkpoint or holding NaN / inf.
+        ValueError: a checkpoint of another layout than ``source``.
     """
     from mmhrnet.engine.checkpoint_hook import read_checkpoint
     checkpoint = read_checkpoint(filename)
     try:
         return convert_weights(checkpoint, source, **kwargs)
-    except (KeyError, TypeError) as e:
-        raise type(e)(f'{filename} (--from {source}): {e}') from e
+    except (KeyError, TypeError) as e:  # a file of another layout: name it, one plain line
+        raise ValueError(f'{filename} (--from {source}): {e.args[0] if e.args else e}') from e
 
 
 __all__ = [
