@@ -73,6 +73,9 @@ class BackendModel(nn.Module):
                              f'{sorted(models)}): export with --precision {self.precision}')
         self.cfg = Config.fromfile(osp.join(export_dir, self.meta['config']))
         task = task_of(self.cfg)
+        if task in ('det', 'multitask') and 'graphs' not in self.meta:
+            raise ValueError(f'{export_dir} holds a det export of an earlier version (the '
+                             'pyramid only): export the checkpoint into it again')
         entry = models[self.precision]
         files = entry.get('files') or {det.IMAGE_GRAPH: entry['file']}
         threads = threads or torch.get_num_threads()
