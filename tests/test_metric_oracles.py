@@ -20,15 +20,10 @@ from mmengine.structures import InstanceData, PixelData
 import mmhrnet  # noqa: F401
 from mmdet.datasets.api_wrappers import COCO
 from mmhrnet.synthetic import generate_synthetic_people
+from test_multitask import CONFIG as MT_CFG
+from test_multitask import CONFIGS, DET_CFG, POSE_CFG, SEG_CFG, SIZE
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIGS = osp.join(ROOT, 'configs')
-MT_CFG = osp.join(CONFIGS, 'multitask/hrnet-w18-small-v1_1xb8-6e_synthetic-people-256.py')
-POSE_CFG = osp.join(CONFIGS, 'pose/td-hm_hrnet-w18-small-v1_1xb16-10e_synthetic-people-192x144.py')
 COCO_POSE_CFG = osp.join(CONFIGS, 'pose/hrnet_w32_coco.py')
-SEG_CFG = osp.join(CONFIGS, 'seg/hrnetv2_w18-small_synthetic-parts-256x256.py')
-DET_CFG = osp.join(CONFIGS, 'det/mask-rcnn_hrnetv2p-w18-small-v1_1xb8-6e_synthetic-people-128.py')
-SIZE = 128
 PERFECT = 1.0 - 1e-6
 
 
