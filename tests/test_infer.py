@@ -472,6 +472,9 @@ def test_same_stems_get_their_own_files(images, tmp_path):
     assert names == ['img-2.json', 'img.json', 'x-2.json', 'x.json']
     assert sorted(os.listdir(tmp_path / 'out' / 'vis')) == [n[:-5] + '.jpg' for n in names]
     assert summary['renamed'] == [f'{inputs[1]} -> img-2', f'{inputs[3]} -> x-2']
+    umask = os.umask(0)
+    os.umask(umask)  # written under a temporary name, then given what open() would give
+    assert os.stat(tmp_path / 'out' / 'vis' / 'img.jpg').st_mode & 0o777 == 0o666 & ~umask
     for name, path in (('img', inputs[0]), ('x-2', inputs[3])):  # each file its own input
         with open(tmp_path / 'out' / 'predictions' / f'{name}.json') as f:
             h, w = cv2.imread(path).shape[:2]
