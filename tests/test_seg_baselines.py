@@ -165,28 +165,63 @@ def test_ground_truth_as_prediction_scores_100():
     assert res['IoU.head'] == 0 and res['mIoU_large'] < 100 and res['bF'] < 100
 
 
-def test_compare_command_writes_table_and_figure(tmp_path):
+def test_compare_command_trains_to_plateau_resumes_and_rebuilds(tmp_path):
+    import json
+
     from PIL import Image
 
     from mmhrnet.synthetic import generate_synthetic_people
     data = tmp_path / 'data'
     generate_synthetic_people(str(data), num_train=4, num_val=2)
-    configs = [c for c in CONFIGS if osp.basename(c).split('_')[0] in ('hrnetv2', 'segnet')]
-    out = tmp_path / 'out'
+    configs = [c for c in CONFIGS if osp.basename(c).split('_')[0] in ('hrnetv2', 'fcn')]
+    out, work = tmp_path / 'out', tmp_path / 'work'
+    # Tolerance -1: never a plateau, so each network trains its schedule (2 iterations) and
+    # one doubled schedule (4), two networks side by side.
     cmd = [sys.executable, osp.join(ROOT, 'tools/analysis/compare_seg.py'), *configs,
-           '--iters', '2', '--batch-size', '2', '--num-images', '2', '--threads', '2',
-           '--work-dir', str(tmp_path / 'work'), '--out-dir', str(out), '--cfg-options',
+           '--iters', '2', '--batch-size', '2', '--num-images', '2', '--threads', '1',
+           '--tolerance', '-1', '--max-doublings', '1', '--jobs', '2',
+           '--work-dir', str(work), '--out-dir', str(out), '--cfg-options',
            f'train_dataloader.dataset.data_root={data}/',
+           f'val_dataloader.dataset.data_root={data}/',
            f'test_dataloader.dataset.data_root={data}/']
     subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True)
+    for net in ('hrnetv2', 'fcn'):
+        assert (work / net / 'iters_2' / 'iter_2.pth').is_file()
+        assert (work / net / 'iters_4' / 'iter_4.pth').is_file()
+    summary = json.loads((work / 'fcn' / 'summary.json').read_text())
+    assert summary['iters'] == 4 and summary['converged'] is False
+    assert [step for step, _ in summary['curve']] == [1, 2, 3, 4]  # validated every iteration
     table = (out / 'seg_compare.md').read_text().splitlines()
-    assert 'boundary F (3 px)' in table[0] and 'mIoU thin' in table[0]
+    for column in ('recipe', 'plateau', 'boundary F (3 px)', 'mIoU thin'):
+        assert column in table[0]
     rows = table[2:]
-    assert len(rows) == 2
-    assert any('HRNetV2' in r for r in rows) and any('SegNet' in r for r in rows)
+    assert len(rows) == 2 and all('AdamW 0.002' in r and '4 x 2' in r for r in rows)
+    assert any('HRNetV2' in r for r in rows) and any('FCN' in r for r in rows)
     assert Image.open(out / 'seg_compare.png').size[0] > 400
-    # A second run reuses both finished work dirs and trains nothing.
+    assert Image.open(out / 'seg_compare_curves.png').size[0] > 400
+    # The table is rebuilt from the kept work dirs without training.
+    (out / 'seg_compare.md').unlink()
     subprocess.run(cmd + ['--no-train'], check=True, cwd=ROOT, capture_output=True)
+    assert (out / 'seg_compare.md').read_text().splitlines() == table
+    # A network without a finished work dir is named in --no-train's error.
+    other = [c for c in CONFIGS if osp.basename(c).startswith('segnet')]
+    res = subprocess.run(cmd[:2] + other + cmd[2 + len(configs):] + ['--no-train'],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode != 0 and 'segnet' in res.stderr and 'iters_2' in res.stderr
+
+
+def test_plateau_and_val_curve(tmp_path):
+    from mmhrnet.seg.baselines.compare import plateaued, val_curve
+    assert plateaued([(1, 10.0), (2, 30.0), (3, 30.9)])
+    assert not plateaued([(1, 10.0), (2, 30.0), (3, 31.2)])
+    assert not plateaued([(3, 30.0)])
+    for stamp, lines in (('20260101_000000', [(1, 5.0), (2, 9.0)]),
+                         ('20260101_010000', [(2, 9.5), (3, 12.0)])):  # resumed at 2
+        d = tmp_path / stamp / 'vis_data'
+        d.mkdir(parents=True)
+        (d / 'scalars.json').write_text(''.join(
+            f'{{"loss": 1.0, "step": {s}}}\n{{"mIoU": {m}, "step": {s}}}\n' for s, m in lines))
+    assert val_curve(str(tmp_path)) == [(1, 5.0), (2, 9.5), (3, 12.0)]
 
 
 @pytest.mark.parametrize('task', ['synthetic-parts-256x256', 'coco-tiny-person-320x240'])

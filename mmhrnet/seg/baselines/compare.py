@@ -1,12 +1,19 @@
-"""Train segmentation networks on one schedule, measure them, and write one comparison table and
-one figure (``tools/analysis/compare_seg.py`` parses the arguments and calls these).
+"""Train segmentation networks until they have learnt, measure them, and write one comparison
+table and two figures (``tools/analysis/compare_seg.py`` parses the arguments and calls these).
 
-Every network runs the task config's data, crops, optimiser and learning-rate shape; only the
-length (iterations, batch) is set here, the same for all, so that a comparison fits the
-machine. Work dirs are reused: a network whose last checkpoint exists is not trained again, and
-one whose ``compare_metrics.json`` exists is not evaluated again.
+Every network runs its config's data, crops, optimiser and learning-rate shape (a network with
+a recipe of its own says so in its config and in the table's recipe column). A network trains
+at least its config's full schedule, validating ``EVALS_PER_SCHEDULE`` times; when the last two
+validation mIoUs differ by more than ``tolerance`` points it has not converged, and it is
+trained again from scratch on a schedule twice as long (warm-up + poly over the new length: a
+poly schedule cannot be extended in place, its learning rate has already decayed), up to
+``max_doublings`` times. Each schedule has its own work dir (``<network>/iters_<N>``) and
+resumes from its last checkpoint, so a comparison of many CPU hours can be stopped and finished
+later; ``summary.json`` in each network's dir (metrics, validation curve, recipe, time) is what
+the table and figures are rebuilt from.
 """
 import copy
+import glob
 import json
 import os
 import os.path as osp
@@ -18,9 +25,14 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope, init_default_scope
 from mmengine.runner import Runner
 
+from mmhrnet.engine import resolve_resume
 from mmhrnet.utils import complexity
 
 METRICS_FILE = 'compare_metrics.json'
+MEASURE_FILE = 'compare_measure.json'
+SUMMARY_FILE = 'summary.json'
+TRAIN_FILE = 'train_time.json'
+EVALS_PER_SCHEDULE = 8
 
 
 def network_name(config):
@@ -28,11 +40,12 @@ def network_name(config):
     return osp.basename(config).split('_')[0]
 
 
-def apply_schedule(cfg, iters, batch_size, warmup=None):
+def apply_schedule(cfg, iters, batch_size, warmup=None, evals=EVALS_PER_SCHEDULE):
     """Set a config's length, keeping its optimiser and its warm-up + poly learning-rate shape.
 
-    In-training validation is switched off (:func:`evaluate` scores the last checkpoint) and
-    one checkpoint is kept, at the end.
+    Validation (the config's ``val_evaluator``) runs ``evals`` times, evenly spaced, the last
+    at the end; a checkpoint is saved at each (one kept besides the last), so a killed run
+    resumes losing at most one interval.
 
     Args:
         cfg (Config): A task config with ``IterBasedTrainLoop`` and a ``LinearLR`` warm-up
@@ -41,6 +54,7 @@ def apply_schedule(cfg, iters, batch_size, warmup=None):
         batch_size (int): Training batch size.
         warmup (int, optional): Warm-up iterations. Defaults to the config's, at most a
             quarter of ``iters``.
+        evals (int): Validations per schedule. Defaults to :data:`EVALS_PER_SCHEDULE`.
 
     Returns:
         Config: A modified copy.
@@ -48,7 +62,8 @@ def apply_schedule(cfg, iters, batch_size, warmup=None):
     cfg = copy.deepcopy(cfg)
     if cfg.train_cfg.get('type') != 'IterBasedTrainLoop':
         raise ValueError(f'compare needs an IterBasedTrainLoop config, got {cfg.train_cfg}')
-    cfg.train_cfg.update(max_iters=iters, val_interval=iters)
+    interval = max(iters // evals, 1)
+    cfg.train_cfg.update(max_iters=iters, val_interval=interval)
     cfg.train_dataloader.batch_size = batch_size
     schedulers = cfg.param_scheduler
     if not (len(schedulers) == 2 and schedulers[0].type == 'LinearLR'
@@ -57,42 +72,125 @@ def apply_schedule(cfg, iters, batch_size, warmup=None):
     warm = min(schedulers[0].end if warmup is None else warmup, max(iters // 4, 1))
     schedulers[0].update(begin=0, end=warm)
     schedulers[1].update(begin=warm, end=iters)
-    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False, interval=iters,
-                                        max_keep_ckpts=1)
+    cfg.default_hooks.checkpoint = dict(type='mmhrnet.SafeCheckpointHook', by_epoch=False,
+                                        interval=interval, max_keep_ckpts=2)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=max(min(50, iters // 5), 1),
                                     log_metric_by_epoch=False)
     cfg.default_hooks.pop('visualization', None)
     return cfg
 
 
-TRAIN_FILE = 'train_time.json'
+def _own_visualizer(cfg):
+    """Give the run a visualizer of its own: mmseg's runtime names it ``'visualizer'``, and
+    mmengine hands a second Runner of the process the first one's instance, whose
+    ``vis_data`` (the validation curve) lies in the first run's work dir."""
+    if cfg.get('visualizer'):
+        cfg.visualizer.name = f'visualizer_{cfg.work_dir}_{time.time_ns()}'
 
 
 def train(cfg, work_dir):
-    """Train ``cfg`` into ``work_dir`` unless its last checkpoint is there.
+    """Train ``cfg`` into ``work_dir``, resuming from its newest checkpoint; nothing to do when
+    the last checkpoint is there.
 
     Returns:
-        tuple[str, float | None]: The last checkpoint and the training time in seconds (read
-        from ``work_dir/train_time.json`` when training was skipped; None if that is absent).
+        tuple[str, float | None]: The last checkpoint and the training time in seconds, all
+        sessions of a resumed run together (``work_dir/train_time.json``; None if unknown).
     """
     iters = cfg.train_cfg.max_iters
     ckpt = osp.join(work_dir, f'iter_{iters}.pth')
     record = osp.join(work_dir, TRAIN_FILE)
+    done = {}
+    if osp.isfile(record):
+        with open(record) as f:
+            done = json.load(f)
     if osp.isfile(ckpt):
-        if osp.isfile(record):
-            with open(record) as f:
-                return ckpt, json.load(f)['train_s']
-        return ckpt, None
+        return ckpt, done.get('train_s')
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = work_dir
+    _own_visualizer(cfg)
+    resolve_resume(cfg, 'auto')
     start = time.time()
     Runner.from_cfg(cfg).train()
-    seconds = time.time() - start
+    seconds = done.get('train_s', 0.0) + time.time() - start
+    os.makedirs(work_dir, exist_ok=True)
     with open(record, 'w') as f:
         json.dump(dict(train_s=seconds, iters=iters,
                        batch=cfg.train_dataloader.batch_size), f)
     return ckpt, seconds
+
+
+def val_curve(work_dir, key='mIoU'):
+    """The validation curve logged in a work dir, all (resumed) sessions together.
+
+    Returns:
+        list[tuple[int, float]]: ``(iteration, value)`` sorted by iteration, from mmengine's
+        ``<work_dir>/<timestamp>/vis_data/scalars.json`` (a repeated iteration: the newest).
+    """
+    points = {}
+    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+        with open(path) as f:
+            for line in f:
+                rec = json.loads(line)
+                if key in rec and 'step' in rec:
+                    points[int(rec['step'])] = float(rec[key])
+    return sorted(points.items())
+
+
+def plateaued(curve, tolerance=1.0):
+    """True when the last two points of ``curve`` are within ``tolerance`` of each other."""
+    return len(curve) >= 2 and abs(curve[-1][1] - curve[-2][1]) <= tolerance
+
+
+def train_converged(cfg, net_dir, tolerance=1.0, max_doublings=2, train_missing=True):
+    """Train ``cfg`` (already set to its first schedule by :func:`apply_schedule`) until its
+    validation mIoU plateaus, doubling the schedule (from scratch) while it does not.
+
+    Args:
+        cfg (Config): The network's config with its first schedule.
+        net_dir (str): The network's folder; schedule N trains in ``net_dir/iters_N``.
+        tolerance (float): Plateau: the last two validation mIoUs within this many points.
+        max_doublings (int): Give up doubling after this many (the row says "no").
+        train_missing (bool): If False, only read finished schedules.
+
+    Returns:
+        dict: ``run_dir``, ``checkpoint``, ``iters``, ``train_s`` (all schedules trained),
+        ``curve`` (of the last schedule) and ``converged``.
+
+    Raises:
+        FileNotFoundError: ``train_missing`` is False and the first schedule is unfinished.
+    """
+    iters, total_s = cfg.train_cfg.max_iters, 0.0
+    result = None
+    for doubling in range(max_doublings + 1):
+        sched = cfg if doubling == 0 else apply_schedule(
+            cfg, iters, cfg.train_dataloader.batch_size,
+            warmup=cfg.param_scheduler[0].end)
+        run_dir = osp.join(net_dir, f'iters_{iters}')
+        ckpt = osp.join(run_dir, f'iter_{iters}.pth')
+        if not train_missing and not osp.isfile(ckpt):
+            if result is None:
+                raise FileNotFoundError(f'no finished training in {run_dir} ({ckpt} is absent)')
+            break  # the table reports the longest finished schedule, not converged
+        ckpt, train_s = train(sched, run_dir)
+        total_s += train_s or 0.0
+        curve = val_curve(run_dir)
+        result = dict(run_dir=run_dir, checkpoint=ckpt, iters=iters, train_s=total_s or None,
+                      curve=curve, converged=plateaued(curve, tolerance))
+        if result['converged']:
+            break
+        iters *= 2
+    return result
+
+
+def recipe(cfg):
+    """One line naming a config's optimiser, learning rate, warm-up and class weighting."""
+    opt = cfg.optim_wrapper.optimizer
+    text = f"{opt.type} {opt.lr:g}, warm-up {cfg.param_scheduler[0].end}"
+    losses = cfg.model.decode_head.get('loss_decode', {})
+    losses = losses if isinstance(losses, (list, tuple)) else [losses]
+    if any(loss.get('class_weight') for loss in losses):
+        text += ', class-weighted CE'
+    return text
 
 
 def build_model(cfg):
@@ -135,6 +233,18 @@ def measure(model, shape=(512, 512), speed_shape=(256, 256), repeats=5):
                 img_per_s=1.0 / float(np.median(times[1:])))
 
 
+def measured(cfg, work_dir):
+    """:func:`measure` of ``cfg``'s model, kept in ``work_dir/compare_measure.json`` so that
+    a table rebuilt from the work dirs shows the speed measured when the network was added."""
+    out = osp.join(work_dir, MEASURE_FILE)
+    if osp.isfile(out):
+        with open(out) as f:
+            return json.load(f)
+    result = measure(build_model(cfg))
+    _write_json(out, result)
+    return result
+
+
 def evaluate(cfg, checkpoint, work_dir, groups=None, num_images=None, sample_index=0):
     """Score ``checkpoint`` on the config's test set with :class:`SegCompareMetric` and keep
     one image's prediction; reuse ``work_dir/compare_metrics.json`` when it is there.
@@ -157,6 +267,7 @@ def evaluate(cfg, checkpoint, work_dir, groups=None, num_images=None, sample_ind
             return json.load(f)
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = osp.join(work_dir, 'compare_eval')
+    _own_visualizer(cfg)
     cfg.load_from = checkpoint
     cfg.test_evaluator = dict(type='mmhrnet.SegCompareMetric', groups=groups)
     if num_images:
@@ -199,12 +310,17 @@ def _short(name):
     return '.'.join(words.get(w, w) for w in name.split('_'))
 
 
+def _num(value, fmt):
+    """A table cell: ``-`` for a missing or NaN value (a class absent from the test set)."""
+    return '-' if value is None or value != value else format(value, fmt)
+
+
 def write_table(rows, classes, path, groups=()):
     """Write the comparison as one markdown table (and the same rows as ``.json``).
 
     Args:
-        rows (list[dict]): Per network: ``name``, the :func:`measure` and :func:`evaluate`
-            results, ``train_s``.
+        rows (list[dict]): Per network: ``name``, ``label``, ``recipe``, ``iters``, ``batch``,
+            ``converged``, ``train_s`` and the :func:`measure` and :func:`evaluate` results.
         classes (Sequence[str]): Class names, for the per-class IoU columns.
         path (str): The ``.md`` file; ``.json`` is written beside it.
         groups (Sequence[str]): Group names of ``mIoU_<group>`` columns.
@@ -212,24 +328,64 @@ def write_table(rows, classes, path, groups=()):
     Returns:
         str: The markdown text.
     """
-    head = (['network', 'output stride', 'params (M)', 'GFLOPs 512x512', 'img/s 256x256',
-             'train min', 'mIoU'] + [f'mIoU {g}' for g in groups] + ['boundary F (3 px)']
+    head = (['network', 'recipe', 'iters x batch', 'plateau', 'output stride', 'params (M)',
+             'GFLOPs 512x512', 'img/s 256x256', 'train min', 'mIoU']
+            + [f'mIoU {g}' for g in groups] + ['boundary F (3 px)']
             + [f'IoU {_short(c)}' for c in classes])
     lines = ['| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
     for r in sorted(rows, key=lambda r: -r['mIoU']):
         train_min = f"{r['train_s'] / 60:.1f}" if r.get('train_s') else '-'
         cells = ([f"**{r['label']}**" if r['name'] == 'hrnetv2' else r['label'],
+                  r.get('recipe', '-'), f"{r['iters']} x {r['batch']}",
+                  {True: 'yes', False: 'no'}.get(r.get('converged'), '-'),
                   f"{r['output_stride']:g}", f"{r['params'] / 1e6:.2f}", f"{r['gflops']:.2f}",
-                  f"{r['img_per_s']:.1f}", train_min, f"{r['mIoU']:.2f}"]
-                 + [f"{r[f'mIoU_{g}']:.2f}" for g in groups] + [f"{r['bF']:.2f}"]
-                 + [f"{r[f'IoU.{c}']:.1f}" for c in classes])
+                  f"{r['img_per_s']:.1f}", train_min, _num(r['mIoU'], '.2f')]
+                 + [_num(r.get(f'mIoU_{g}'), '.2f') for g in groups] + [_num(r['bF'], '.2f')]
+                 + [_num(r.get(f'IoU.{c}'), '.1f') for c in classes])
         lines.append('| ' + ' | '.join(cells) + ' |')
     text = '\n'.join(lines) + '\n'
-    with open(path, 'w') as f:
+    _write_json(osp.splitext(path)[0] + '.json', rows)
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
         f.write(text)
-    with open(osp.splitext(path)[0] + '.json', 'w') as f:
-        json.dump(rows, f, indent=1)
+    os.replace(tmp, path)
     return text
+
+
+def _write_json(path, data):
+    """Write ``data`` as JSON through a temporary file (a kill leaves the old file whole)."""
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(data, f, indent=1)
+    os.replace(tmp, path)
+
+
+def write_curves(rows, path):
+    """Plot every network's validation mIoU against training iterations in one figure.
+
+    Args:
+        rows (list[dict]): As :func:`write_table`, with ``curve`` (``[(iter, mIoU), ...]``).
+        path (str): The ``.png`` to write.
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.6))
+    for r in sorted(rows, key=lambda r: -r['mIoU']):
+        if not r.get('curve'):
+            continue
+        it, miou = zip(*r['curve'])
+        hr = r['name'] == 'hrnetv2'
+        ax.plot(it, miou, marker='o', ms=3, lw=2.2 if hr else 1.2,
+                color='crimson' if hr else None, label=r['label'])
+    ax.set_xlabel(f"training iterations (batch {rows[0]['batch']})")
+    ax.set_ylabel('validation mIoU (%)')
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc='lower right')
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def write_figure(rows, palette, path):
@@ -279,16 +435,65 @@ def write_figure(rows, palette, path):
     plt.close(fig)
 
 
+def load_config(path, iters=None, batch_size=None, cfg_options=None):
+    """A network's config with ``cfg_options`` merged and its first schedule applied."""
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return apply_schedule(cfg, iters or cfg.train_cfg.max_iters,
+                          batch_size or cfg.train_dataloader.batch_size)
+
+
+def train_network(path, work_dir, iters=None, batch_size=None, cfg_options=None,
+                  tolerance=1.0, max_doublings=2, threads=None):
+    """Train one config until its validation mIoU plateaus (:func:`train_converged`).
+
+    Returns:
+        dict: As :func:`train_converged`.
+    """
+    if threads:
+        torch.set_num_threads(threads)
+    cfg = load_config(path, iters, batch_size, cfg_options)
+    return train_converged(cfg, osp.join(work_dir, network_name(path)), tolerance,
+                           max_doublings)
+
+
+def train_all(configs, work_dir, jobs=1, threads=None, **kwargs):
+    """Train every config (:func:`train_network`), ``jobs`` at a time in separate processes.
+
+    Returns:
+        dict[str, str]: Config -> error message, for the networks whose training failed.
+    """
+    failures = {}
+    if jobs <= 1:
+        for path in configs:
+            train_network(path, work_dir, threads=threads, **kwargs)
+        return failures
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context('spawn')) as pool:
+        futures = {path: pool.submit(train_network, path, work_dir, threads=threads, **kwargs)
+                   for path in configs}
+        for path, future in futures.items():
+            try:
+                future.result()
+            except Exception as e:  # noqa: BLE001 (reported per network, the others go on)
+                failures[path] = f'{type(e).__name__}: {e}'
+    return failures
+
+
 def compare(configs, work_dir, out_dir=None, iters=None, batch_size=None, num_images=None,
-            groups=None, train_missing=True, cfg_options=None):
-    """Train (or reuse), evaluate and measure each config; write the table and the figure.
+            groups=None, train_missing=True, cfg_options=None, tolerance=1.0, max_doublings=2,
+            jobs=1, threads=None):
+    """Train (or resume, or reuse), evaluate and measure each config; write the table and the
+    figures.
 
     Args:
         configs (Sequence[str]): Config files, one per network, all on the same task.
         work_dir (str): Parent of the per-network work dirs (named by :func:`network_name`).
-        out_dir (str, optional): Where ``seg_compare.{md,json,png}`` go. Defaults to
-            ``work_dir``.
-        iters (int, optional): Training iterations for all (default: each config's own).
+        out_dir (str, optional): Where ``seg_compare.{md,json,png}`` and
+            ``seg_compare_curves.png`` go. Defaults to ``work_dir``.
+        iters (int, optional): First schedule for all (default: each config's own).
         batch_size (int, optional): Training batch for all (default: each config's own).
         num_images (int, optional): Score the first ``num_images`` test images only.
         groups (dict, optional): Class groups; :data:`PART_GROUPS` when the task's classes
@@ -296,37 +501,49 @@ def compare(configs, work_dir, out_dir=None, iters=None, batch_size=None, num_im
         train_missing (bool): Train networks without a finished work dir; if False such a
             network fails with an error naming its work dir.
         cfg_options (dict, optional): Overrides merged into every config (``--cfg-options``).
+        tolerance (float): Plateau tolerance in mIoU points.
+        max_doublings (int): At most this many schedule doublings per network.
+        jobs (int): Networks trained side by side, one process each.
+        threads (int, optional): Torch threads per training process.
 
     Returns:
         list[dict]: The table rows.
     """
     out_dir = out_dir or work_dir
+    common = dict(iters=iters, batch_size=batch_size, cfg_options=cfg_options,
+                  tolerance=tolerance, max_doublings=max_doublings)
+    if train_missing:
+        failures = train_all(configs, work_dir, jobs=jobs, threads=threads, **common)
+        if failures:
+            raise RuntimeError('training failed: ' + '; '.join(
+                f'{p}: {e}' for p, e in failures.items()))
     rows, meta = [], None
     for path in configs:
-        cfg = Config.fromfile(path)
-        if cfg_options:
-            cfg.merge_from_dict(cfg_options)
-        cfg = apply_schedule(cfg, iters or cfg.train_cfg.max_iters,
-                             batch_size or cfg.train_dataloader.batch_size)
+        cfg = load_config(path, iters, batch_size, cfg_options)
         name = network_name(path)
-        wd = osp.join(work_dir, name)
-        ckpt = osp.join(wd, f'iter_{cfg.train_cfg.max_iters}.pth')
-        if not train_missing and not osp.isfile(ckpt):
-            raise FileNotFoundError(f'{path}: no finished training in {wd} ({ckpt} is absent)')
-        ckpt, train_s = train(cfg, wd)
-        model = build_model(cfg)
+        net_dir = osp.join(work_dir, name)
+        try:
+            run = train_converged(cfg, net_dir, tolerance, max_doublings, train_missing=False)
+        except FileNotFoundError as e:
+            raise FileNotFoundError(f'{path}: {e}') from None
         if meta is None:
             from mmengine.registry import DATASETS
             with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmseg')):
                 meta = DATASETS.get(cfg.test_dataloader.dataset.type).METAINFO
             if groups is None and set(PART_GROUPS['thin']) <= set(meta['classes']):
                 groups = PART_GROUPS
-        metrics = evaluate(cfg, ckpt, wd, groups=groups, num_images=num_images)
-        rows.append(dict(name=name, label=LABELS.get(name, name), config=path, work_dir=wd,
-                         train_s=train_s, iters=cfg.train_cfg.max_iters,
-                         batch=cfg.train_dataloader.batch_size, **measure(model), **metrics))
+        metrics = evaluate(cfg, run['checkpoint'], run['run_dir'], groups=groups,
+                           num_images=num_images)
+        row = dict(name=name, label=LABELS.get(name, name), config=path,
+                   work_dir=run['run_dir'], recipe=recipe(cfg), iters=run['iters'],
+                   batch=cfg.train_dataloader.batch_size, train_s=run['train_s'],
+                   converged=run['converged'], curve=run['curve'],
+                   **measured(cfg, run['run_dir']), **metrics)
+        _write_json(osp.join(net_dir, SUMMARY_FILE), row)
+        rows.append(row)
     os.makedirs(out_dir, exist_ok=True)
     write_table(rows, meta['classes'], osp.join(out_dir, 'seg_compare.md'),
                 groups=list(groups or ()))
     write_figure(rows, meta['palette'], osp.join(out_dir, 'seg_compare.png'))
+    write_curves(rows, osp.join(out_dir, 'seg_compare_curves.png'))
     return rows
