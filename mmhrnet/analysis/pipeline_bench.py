@@ -175,11 +175,11 @@ def upstream_models(pose_model, pose_cfg, det_model=None, det_cfg=None):
 
 
 def export_paths(pose_cfg, pose_ckpt, det_cfg, det_ckpt, workdir, paths, calib_images,
-                 log=print):
+                 calib_bbox_file=None, log=print):
     """Export folders of the pose and det models for every backend path in ``paths`` (pose
     with a dynamic batch: all crops of an image in one call; int8 calibrated on
-    ``calib_images``), one folder per task and precision, so that each folder's default
-    precision is its own. Returns ``{(task, precision): folder}``."""
+    ``calib_images``, pose on the crops of ``calib_bbox_file``), one folder per task and
+    precision, so that each folder's default precision is its own. Returns ``{(task, precision): folder}``."""
     from mmhrnet.deploy import export_model
     folders = {}
     for task, config, ckpt in (('pose', pose_cfg, pose_ckpt), ('det', det_cfg, det_ckpt)):
@@ -188,11 +188,22 @@ def export_paths(pose_cfg, pose_ckpt, det_cfg, det_ckpt, workdir, paths, calib_i
                 continue
             backend, precision = path.split()
             folder = folders[task, precision] = osp.join(workdir, f'export_{task}_{precision}')
+            if _exported(folder, backend, precision):
+                continue  # a kept work dir: the same seeded random weights, exported before
             export_model(config, ckpt, folder, dynamic_batch=task == 'pose',
                          backend=backend, precision=precision, calib=8,
-                         calib_images=calib_images, logger=lambda *a: None)
+                         calib_images=calib_images, logger=lambda *a: None,
+                         calib_bbox_file=calib_bbox_file if task == 'pose' else None)
             log(f'exported {task} {backend} {precision}')
     return folders
+
+
+def _exported(folder, backend, precision):
+    from mmhrnet.deploy import read_meta
+    try:
+        return precision in read_meta(folder)['models'].get(backend, {})
+    except (FileNotFoundError, ValueError, KeyError):
+        return False
 
 
 def build_inferencer(path, pose_spec, det_spec, folders):
@@ -286,10 +297,11 @@ def benchmark_pipeline(pose_cfg, det_cfg, workdir, counts=(1, 4, 16), images=4,
     random_checkpoint(pose_cfg, pose_ckpt)
     if use_det:
         random_checkpoint(det_cfg, det_ckpt)
-    sets = {n: crowd_images(osp.join(workdir, f'images_{n}'), n, images, size, seed=n)
-            for n in counts}
+    sets = {n: crowd_images(osp.join(workdir, f'images_{n}x{images}_{size[0]}x{size[1]}'),
+                            n, images, size, seed=n) for n in counts}
     folders = export_paths(pose_cfg, pose_ckpt, det_cfg if use_det else None, det_ckpt,
-                           workdir, paths, sets[max(counts)]['folder'], log)
+                           workdir, paths, sets[max(counts)]['folder'],
+                           sets[max(counts)]['bbox_file'], log)
     flip = 2 if pose_cfg.model.get('test_cfg', {}).get('flip_test') else 1
     crop = default_shape(pose_cfg, 'pose')
     rows = []

@@ -9,7 +9,7 @@ network-only ratio of each path from the same run.
         --out docs/images/benchmark_e2e.png --json e2e.json
 
 Random weights and BN statistics (the same in every path); int8 is calibrated on the benchmark's
-own images (``export --calib-images``). img/s is the best of --rounds runs over the folder of
+own images (``export --calib-images``; pose on the persons' crops). img/s is the best of --rounds runs over the folder of
 --images images (after one untimed run); latency the median over those images of one image's
 ``predict`` (array in, results out). See mmhrnet/analysis/pipeline_bench.py for what runs.
 """
