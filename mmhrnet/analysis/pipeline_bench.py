@@ -179,7 +179,8 @@ def export_paths(pose_cfg, pose_ckpt, det_cfg, det_ckpt, workdir, paths, calib_i
     """Export folders of the pose and det models for every backend path in ``paths`` (pose
     with a dynamic batch: all crops of an image in one call; int8 calibrated on
     ``calib_images``, pose on the crops of ``calib_bbox_file``), one folder per task and
-    precision, so that each folder's default precision is its own. Returns ``{(task, precision): folder}``."""
+    precision, so that each folder's default precision is its own. Returns
+    ``{(task, precision): folder}``."""
     from mmhrnet.deploy import export_model
     folders = {}
     for task, config, ckpt in (('pose', pose_cfg, pose_ckpt), ('det', det_cfg, det_ckpt)):
@@ -285,8 +286,9 @@ def benchmark_pipeline(pose_cfg, det_cfg, workdir, counts=(1, 4, 16), images=4,
     """Rows ``dict(scenario, persons, found, path, img_s, latency_ms, ratio, net_ratio,
     e2e_vs_net, kpt_diff_px)`` for the pose and det :class:`Config` (``found``: persons per
     image in the path's JSON; ``kpt_diff_px``: the largest keypoint distance from the upstream
-    results, NaN where the person counts differ): ``ratio`` is the end-to-end speed against the upstream pipeline,
-    ``net_ratio`` the network-only speed against the upstream networks (same run)."""
+    results, NaN where the person counts differ): ``ratio`` is the end-to-end speed against
+    the upstream pipeline, ``net_ratio`` the network-only speed against the upstream networks
+    (same run)."""
     from mmhrnet.apis import infer_to_dir
     from mmhrnet.apis.sources import iter_frames
     from mmhrnet.deploy.export import default_shape

@@ -9,9 +9,10 @@ network-only ratio of each path from the same run.
         --out docs/images/benchmark_e2e.png --json e2e.json
 
 Random weights and BN statistics (the same in every path); int8 is calibrated on the benchmark's
-own images (``export --calib-images``; pose on the persons' crops). img/s is the best of --rounds runs over the folder of
---images images (after one untimed run); latency the median over those images of one image's
-``predict`` (array in, results out). See mmhrnet/analysis/pipeline_bench.py for what runs.
+own images (``export --calib-images``; pose on the persons' crops). img/s is the best of
+--rounds runs over the folder of --images images (after one untimed run); latency the median
+over those images of one image's ``predict`` (array in, results out). A kept --work-dir reuses
+its exports. See mmhrnet/analysis/pipeline_bench.py for what runs; docs/deploy.md for results.
 """
 import argparse
 import json
@@ -63,8 +64,8 @@ def main():
     flags = cpu_flags() or set()
     print(f'\nCPU: {cpu_model()}, {args.threads} threads, torch '
           f'{torch.backends.cpu.get_cpu_capability()}; OpenVINO sees '
-          f'{", ".join(sorted(cpu_capabilities()))}; VNNI {"avx512_vnni" in flags or "avx_vnni" in flags}, '
-          f'AMX {"amx_bf16" in flags}')
+          f'{", ".join(sorted(cpu_capabilities()))}; VNNI '
+          f'{bool(flags & {"avx512_vnni", "avx_vnni"})}, AMX {"amx_bf16" in flags}')
     print(f'pose {pose.filename}\ndet {det.filename}\n')
     print(format_table(rows))
     if args.json:

@@ -14,8 +14,8 @@ Exporting the same model again adds a backend / precision to DIR; another model 
 whole; a failed export leaves it as it was.
 int8 is calibrated on N images of the config's training set, or with --calib-images on N
 images or frames of a folder or video of your own (pose: the person crops of --calib-det's
-detector or of --calib-bbox-file's boxes, else each whole image as one box). ONNX Runtime's fp32 output is
-checked against torch (1e-4 relative) before anything is written.
+detector or of --calib-bbox-file's boxes, else each whole image as one box). ONNX Runtime's
+fp32 output is checked against torch (1e-4 relative) before anything is written.
 """
 import argparse
 
