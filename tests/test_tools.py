@@ -70,6 +70,11 @@ def test_run_main_one_line_exit_status_and_sigterm(capsys):
     assert run_main(fails) == 1
     assert capsys.readouterr().err == 'error: first line second line\n'
 
+    def disk_full():
+        raise OSError(28, 'cannot write out/x.json: No space left on device')
+    assert run_main(disk_full) == 1
+    assert capsys.readouterr().err == 'error: cannot write out/x.json: No space left on device\n'
+
     def terminated():
         os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(5)

@@ -117,7 +117,8 @@ def main(argv=None):
                                show=args.show, pictures=not args.no_pictures,
                                bbox_file=args.bbox_file)
     except (InferenceInputError, ModelLoadError, OSError) as e:
-        print(f'error: {e}', file=sys.stderr)
+        from mmhrnet.engine import error_line
+        print(f'error: {error_line(e)}', file=sys.stderr)
         return 1
     for line in summary['warnings']:
         print(f'warning: {line}', file=sys.stderr)

@@ -20,6 +20,8 @@ def error_line(error):
     """One line for an exception: its message (KeyError's without quotes), on one line, with
     the exception's type where the message alone would not say what happened."""
     text = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
+    if isinstance(error, OSError) and error.strerror and error.filename is None:
+        text = error.strerror  # without the '[Errno 28] ' of OSError(errno, message)
     text = ' '.join(line.strip() for line in text.splitlines() if line.strip())
     if len(text) > _MAX_ERROR_CHARS:
         text = text[:_MAX_ERROR_CHARS - 3] + '...'
