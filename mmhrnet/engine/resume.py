@@ -165,7 +165,10 @@ class ExactResumeHook(Hook):
         loader = runner.train_loop.dataloader
         batch_sampler = loader.batch_sampler
         self._plain = batch_sampler.sampler
-        batch_sampler.sampler = _SkipSampler(self._plain, skip * loader.batch_size, restore)
+        # loaders built with a batch_sampler (mmdet's AspectRatioBatchSampler) have no
+        # batch_size of their own
+        batch_size = loader.batch_size or batch_sampler.batch_size
+        batch_sampler.sampler = _SkipSampler(self._plain, skip * batch_size, restore)
         # The loop numbers this epoch's batches from 0; the hooks and logs should see them
         # numbered as in the uninterrupted run.
         run_iter = runner.train_loop.run_iter
