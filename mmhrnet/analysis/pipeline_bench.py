@@ -282,13 +282,13 @@ def _time_run(run, rounds):
 
 def benchmark_pipeline(pose_cfg, det_cfg, workdir, counts=(1, 4, 16), images=4,
                        size=(256, 256), paths=PATHS, scenarios=SCENARIOS, rounds=2,
-                       net_seconds=1.0, progress=None, log=print):
+                       net_seconds=1.0, progress=None, log=print, on_row=None):
     """Rows ``dict(scenario, persons, found, path, img_s, latency_ms, ratio, net_ratio,
     e2e_vs_net, kpt_diff_px)`` for the pose and det :class:`Config` (``found``: persons per
     image in the path's JSON; ``kpt_diff_px``: the largest keypoint distance from the upstream
     results, NaN where the person counts differ): ``ratio`` is the end-to-end speed against
     the upstream pipeline, ``net_ratio`` the network-only speed against the upstream networks
-    (same run)."""
+    (same run). ``on_row(rows)`` is called after each row (to save what is measured)."""
     from mmhrnet.apis import infer_to_dir
     from mmhrnet.apis.sources import iter_frames
     from mmhrnet.deploy.export import default_shape
@@ -340,7 +340,7 @@ def benchmark_pipeline(pose_cfg, det_cfg, workdir, counts=(1, 4, 16), images=4,
             ref_net = network_seconds(up_pose, up_det, pose_input, det_input, net_seconds)
             rows.append(_row(scenario, n, UPSTREAM, len(frames), seconds, latency, seconds,
                              ref_net, ref_net, 0.0, out_ref))
-            _tick(progress)
+            _tick(progress, on_row, rows)
             for path, inferencer in runners.items():
                 out = osp.join(workdir, 'out', f'{scenario[:3]}_{n}_{path.replace(" ", "_")}')
                 bbox_file = None if det else data['bbox_file']
@@ -355,7 +355,7 @@ def benchmark_pipeline(pose_cfg, det_cfg, workdir, counts=(1, 4, 16), images=4,
                 rows.append(_row(scenario, n, path, len(frames), seconds, latency,
                                  _ref(rows, scenario, n)['seconds'], net, ref_net,
                                  keypoint_diff(out, out_ref), out))
-                _tick(progress)
+                _tick(progress, on_row, rows)
                 log(_describe(rows[-1]))
     return rows
 
@@ -374,9 +374,11 @@ def _latencies(fn, frames):
     return out
 
 
-def _tick(progress):
+def _tick(progress, on_row, rows):
     if progress is not None:
         progress.update(1)
+    if on_row is not None:
+        on_row(rows)
 
 
 def _row(scenario, n, path, images, seconds, latency, ref_seconds, net, ref_net, diff, out):

@@ -56,11 +56,17 @@ def main():
     pose, det = preset_configs(args.preset, args.pose_config, args.det_config)
     size = args.size or PRESETS[args.preset][2]
     total = count_rows(args.counts, args.paths, args.scenarios)
+
+    def save(rows):  # what is measured survives a stop
+        if args.json:
+            with open(args.json, 'w') as f:
+                json.dump(rows, f, indent=1)
     with tempfile.TemporaryDirectory() as tmp, \
             tqdm(total=total, desc='end to end', unit='row') as bar:
         rows = benchmark_pipeline(pose, det, args.work_dir or tmp, args.counts, args.images,
                                   tuple(size), args.paths, args.scenarios,
-                                  args.rounds, args.net_seconds, progress=bar, log=bar.write)
+                                  args.rounds, args.net_seconds, progress=bar, log=bar.write,
+                                  on_row=save)
     flags = cpu_flags() or set()
     print(f'\nCPU: {cpu_model()}, {args.threads} threads, torch '
           f'{torch.backends.cpu.get_cpu_capability()}; OpenVINO sees '
@@ -68,9 +74,6 @@ def main():
           f'{bool(flags & {"avx512_vnni", "avx_vnni"})}, AMX {"amx_bf16" in flags}')
     print(f'pose {pose.filename}\ndet {det.filename}\n')
     print(format_table(rows))
-    if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(rows, f, indent=1)
     if args.out:
         plot(rows, args.out)
         print(f'chart: {args.out}')
