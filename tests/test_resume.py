@@ -332,3 +332,24 @@ def test_resume_with_nothing_to_resume_exits_nonzero_and_test_checks_its_checkpo
     assert proc.stderr.strip().splitlines()[-1] == (
         f'error: checkpoint not found: {tmp_path / "missing.pth"}')
     assert not work.exists()  # nothing left behind
+
+
+def test_resume_inside_an_epoch_with_a_batch_sampler_skips_its_trained_batches():
+    """Loaders built from a batch_sampler (mmdet's configs: AspectRatioBatchSampler) have no
+    batch_size of their own; the skipped indices come from the batch sampler's."""
+    from types import SimpleNamespace
+
+    from torch.utils.data import BatchSampler, DataLoader, SequentialSampler
+
+    from mmhrnet.engine.resume import ExactResumeHook
+    data = list(range(20))
+    loader = DataLoader(data, batch_sampler=BatchSampler(SequentialSampler(data), 4, False))
+    assert loader.batch_size is None
+    started = []
+    hook = ExactResumeHook()
+    hook._restore_epoch = (0, 2, lambda: started.append(True))  # 2 batches already trained
+    loop = SimpleNamespace(dataloader=loader, run_iter=lambda idx, batch: (idx, batch))
+    hook.before_train_epoch(SimpleNamespace(epoch=0, train_loop=loop))
+    batches = [b.tolist() for b in loader]
+    assert batches == [[8, 9, 10, 11], [12, 13, 14, 15], [16, 17, 18, 19]] and started
+    assert loop.run_iter(0, 'b') == (2, 'b')  # numbered as in the uninterrupted run
