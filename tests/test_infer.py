@@ -65,7 +65,9 @@ def models(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def multitask(tmp_path_factory):
-    """A random-weight multi-task checkpoint that keeps its 3 best detections per image."""
+    """A random-weight multi-task checkpoint that keeps its 3 best detections per image;
+    argmax decoding (DARK's Taylor step is unbounded on an untrained head's heatmaps, and the
+    tests check that keypoints fall inside their person's crop)."""
     from mmengine.registry import init_default_scope
 
     from mmhrnet.apis.models import _init_torch, _prepare_config, load_config
@@ -73,7 +75,8 @@ def multitask(tmp_path_factory):
     config = out / 'multitask.py'
     config.write_text(f"_base_ = ['{MULTITASK_CONFIG}']\n"
                       "model = dict(test_cfg=dict(rcnn=dict(score_thr=0.0, max_per_img=3)),\n"
-                      "             keypoint_head=dict(test_cfg=dict(score_thr=0.0)))\n")
+                      "             keypoint_head=dict(test_cfg=dict(score_thr=0.0),\n"
+                      "                                decoder=None))\n")
     cfg = _prepare_config(load_config(str(config), 'multitask'), 'multitask')
     init_default_scope(cfg.default_scope)
     torch.manual_seed(0)
