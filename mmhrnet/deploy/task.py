@@ -45,10 +45,13 @@ def task_of(cfg):
 
 
 def load_config(config, cfg_options=None):
-    """A :class:`mmengine.Config` from a file (or a Config), with ``--cfg-options`` merged."""
+    """A :class:`mmengine.Config` from a file (or a Config), with ``--cfg-options`` merged (a
+    misspelt key refused: :func:`mmhrnet.validation.check_cfg_options`)."""
     import mmhrnet  # noqa: F401 (registers `mmhrnet::` config bases)
+    from mmhrnet.validation import check_cfg_options
     cfg = config if isinstance(config, Config) else Config.fromfile(str(config))
     if cfg_options:
+        check_cfg_options(cfg, cfg_options, None if isinstance(config, Config) else str(config))
         cfg.merge_from_dict(cfg_options)
     return cfg
 

@@ -18,10 +18,12 @@ detector or of --calib-bbox-file's boxes, else each whole image as one box). ONN
 fp32 output is checked against torch (1e-4 relative) before anything is written.
 """
 import argparse
+import sys
 
 from mmengine.config import DictAction
 
 from mmhrnet.deploy import export_model
+from mmhrnet.engine.cli import run_main
 
 
 def parse_args():
@@ -63,4 +65,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_main(main))
