@@ -68,6 +68,9 @@ class HRNetMultiTask(MaskRCNN):
         with DefaultScope.overwrite_default_scope('mmseg'):  # its loss etc. are mmseg's
             self.parse_head = MODELS.build(head_inputs_from(parse_head, self.backbone))
         self.keypoint_head = RoIKeypointHead(**self._keypoint_inputs(keypoint_head))
+        if self.keypoint_head.mask_channel and not self.roi_head.with_mask:
+            raise ValueError('keypoint_head mask_channel=True reads the persons\' masks at test '
+                             'time from the mask head, and roi_head has none')
         unknown = set(loss_weights or {}) - set(TASKS)
         if unknown:
             raise KeyError(f'loss_weights: unknown tasks {sorted(unknown)}, expected {TASKS}')
