@@ -59,10 +59,6 @@ POSE_CFG = ROOT / 'configs/pose/td-hm_hrnet-w18-small-v1_1xb16-10e_synthetic-peo
 
 
 def test_run_main_one_line_exit_status_and_sigterm(capsys):
-    import os
-    import signal
-    import time
-
     from mmhrnet.engine import run_main
 
     def fails():
@@ -75,12 +71,19 @@ def test_run_main_one_line_exit_status_and_sigterm(capsys):
     assert run_main(disk_full) == 1
     assert capsys.readouterr().err == 'error: cannot write out/x.json: No space left on device\n'
 
-    def terminated():
-        os.kill(os.getpid(), signal.SIGTERM)
-        time.sleep(5)
-        raise AssertionError('SIGTERM did not stop the run')
-    assert run_main(terminated) == 130
-    assert capsys.readouterr().err.startswith('interrupted')
+    # SIGTERM in a child process: signalling the test runner itself, with the native thread
+    # pools of earlier tests' runtimes loaded, can crash it
+    script = ('import os, signal, sys, time\n'
+              'from mmhrnet.engine import run_main\n'
+              'def terminated():\n'
+              '    os.kill(os.getpid(), signal.SIGTERM)\n'
+              '    time.sleep(5)\n'
+              '    raise AssertionError("SIGTERM did not stop the run")\n'
+              'sys.exit(run_main(terminated))\n')
+    proc = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 130, proc.stderr[-2000:]
+    assert proc.stderr.splitlines()[-1].startswith('interrupted'), proc.stderr[-2000:]
     assert run_main(lambda: None) == 0 and run_main(lambda: 3) == 3
 
 
