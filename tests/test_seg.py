@@ -302,8 +302,10 @@ def test_synthetic_parts_config_end_to_end(synthetic, tmp_path):
 def test_coco_person_maps_and_metric(coco_tiny):
     """Person masks rasterise to the union of pycocotools' decoded masks; the test pipeline
     runs end to end; IoUMetric gives 100 for the ground truth itself."""
+    from mmengine.registry import init_default_scope
     from mmseg.evaluation import IoUMetric
     from xtcocotools.coco import COCO
+    init_default_scope('mmseg')  # the pipeline names mmseg's transforms without a prefix
     ann = osp.join(coco_tiny, 'test_coco.json')
     pipeline = [dict(type='LoadImageFromFile'), dict(type='Resize', scale=(320, 240),
                                                      keep_ratio=True),
