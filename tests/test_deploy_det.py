@@ -77,16 +77,21 @@ def coco_ap(cfg, dataset, model, data):
     return evaluator.evaluate(len(data['inputs'])), outputs
 
 
+def _openvino_export(config, name, people, tmp_path_factory):
+    """A random-weight model of ``config`` exported for OpenVINO (which holds the ONNX Runtime
+    fp32 files too: the ONNX files it converts)."""
+    work = tmp_path_factory.mktemp(name)
+    options = data_options(people)
+    ckpt = str(work / f'{name}.pth')
+    cfg, model = random_model(config, options, ckpt)
+    out = str(work / 'export')
+    export_model(config, ckpt, out, backend='openvino', cfg_options=options, **QUIET)
+    return dict(cfg=cfg, model=model, out=out, ckpt=ckpt, options=options)
+
+
 @pytest.fixture(scope='module')
 def det_export(people, tmp_path_factory):
-    work = tmp_path_factory.mktemp('det')
-    options = data_options(people)
-    cfg, model = random_model(DET_CFG, options, work / 'det.pth')
-    out = str(work / 'export')
-    # an OpenVINO export holds the ONNX Runtime fp32 files too (the ONNX files it converts)
-    export_model(DET_CFG, str(work / 'det.pth'), out, backend='openvino', cfg_options=options,
-                 **QUIET)
-    return dict(cfg=cfg, model=model, out=out, ckpt=str(work / 'det.pth'), options=options)
+    return _openvino_export(DET_CFG, 'det', people, tmp_path_factory)
 
 
 def test_det_graphs_and_folder(det_export):
@@ -135,13 +140,7 @@ def test_det_rpn_in_the_graph_gives_torch_detections(det_export):
 
 @pytest.fixture(scope='module')
 def mt_export(people, tmp_path_factory):
-    work = tmp_path_factory.mktemp('multitask')
-    options = data_options(people)
-    cfg, model = random_model(MT_CFG, options, work / 'mt.pth')
-    out = str(work / 'export')
-    export_model(MT_CFG, str(work / 'mt.pth'), out, backend='openvino', cfg_options=options,
-                 **QUIET)
-    return dict(cfg=cfg, model=model, out=out, ckpt=str(work / 'mt.pth'))
+    return _openvino_export(MT_CFG, 'mt', people, tmp_path_factory)
 
 
 def test_multitask_graphs_match_torch_on_the_same_proposals(mt_export):
