@@ -145,31 +145,12 @@ class MethodGraph(nn.Module):
         return getattr(self.module, self.method)(x)
 
 
-class HeadGraph(nn.Module):
-    """An mmpose head (``forward(feats)`` reading ``feats[-1]``) as a graph on one tensor."""
-
-    def __init__(self, head):
-        super().__init__()
-        self.head = head
-
-    def forward(self, feats):
-        return self.head.forward([feats])
-
-
 def _first(args):
     return args[0]
 
 
-def _last_of_first(args):
-    return args[0][-1]
-
-
 def _call(net):
     return lambda feats: net(feats)
-
-
-def _head_call(net):
-    return lambda feats: net(feats[-1])
 
 
 class RoIPart:
@@ -215,13 +196,8 @@ def roi_parts(model):
         if roi_head.with_mask:
             parts.append(RoIPart('mask_head', 'roi_head.mask_head', lambda m: m))
     if is_multitask(model):
-        if hasattr(model.keypoint_head, 'forward_head'):
-            parts.append(RoIPart('keypoint_head', 'keypoint_head',
-                                 lambda m: MethodGraph(m, 'forward_head'),
-                                 method='forward_head'))
-        else:
-            parts.append(RoIPart('keypoint_head', 'keypoint_head.head', HeadGraph,
-                                 pick=_last_of_first, wrap=_head_call))
+        parts.append(RoIPart('keypoint_head', 'keypoint_head',
+                             lambda m: MethodGraph(m, 'forward_head'), method='forward_head'))
     return parts
 
 
