@@ -14,23 +14,29 @@ import mmhrnet  # noqa: F401 (installs the allow-list)
 
 
 class ToyModel(BaseModel):
+    """A linear layer ``width -> out`` whose loss is its squared output (also the toy run of
+    test_resume.py, which needs a checkpoint big enough to be cut in half)."""
 
-    def __init__(self):
+    def __init__(self, width=2, out=1):
         super().__init__()
-        self.fc = nn.Linear(2, 1)
+        self.fc = nn.Linear(width, out)
 
     def forward(self, x, mode='loss'):
         return dict(loss=self.fc(x).square().mean())
 
 
 class ToyData(torch.utils.data.Dataset):
+    """``n`` samples ``x = [i] * width``."""
     metainfo = dict(sigmas=np.linspace(0.1, 1, 17, dtype=np.float32), name='toy')
 
+    def __init__(self, n=8, width=2):
+        self.n, self.width = n, width
+
     def __len__(self):
-        return 8
+        return self.n
 
     def __getitem__(self, i):
-        return dict(x=torch.full((2, ), float(i)))
+        return dict(x=torch.full((self.width, ), float(i)))
 
 
 def test_runner_checkpoint_resumes(tmp_path):

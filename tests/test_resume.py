@@ -23,8 +23,6 @@ ENV = dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
 # the rename; for upstream's hook, after half the bytes) and says so in a marker file.
 TOY_RUN = textwrap.dedent('''
     import os, sys, time
-    import torch, torch.nn as nn
-    from mmengine.model import BaseModel
     from mmengine.runner import Runner
     import mmhrnet.engine  # noqa: F401 (registers the hooks)
     from mmhrnet.engine import checkpoint_hook
@@ -60,18 +58,8 @@ TOY_RUN = textwrap.dedent('''
         real_put(self, obj, filepath)
     LocalBackend.put = put
 
-    class Toy(BaseModel):
-        def __init__(self):
-            super().__init__()
-            self.fc = nn.Linear(256, 256)
-        def forward(self, x, mode='loss'):
-            return dict(loss=self.fc(x).square().mean())
-
-    class Data(torch.utils.data.Dataset):
-        def __len__(self):
-            return 4
-        def __getitem__(self, i):
-            return dict(x=torch.full((256, ), float(i)))
+    sys.path.insert(0, sys.argv[5])  # tests/: the toy model of test_checkpoint.py
+    from test_checkpoint import ToyData, ToyModel
 
     from mmengine.evaluator import BaseMetric
     class Score(BaseMetric):  # better at every validation: a new best checkpoint each time
@@ -82,18 +70,18 @@ TOY_RUN = textwrap.dedent('''
             Score.calls += 1
             return dict(score=float(Score.calls))
 
-    class ValToy(Toy):
+    class ValToy(ToyModel):
         def forward(self, x, mode='loss'):
             if mode == 'loss':
                 return super().forward(x)
             return [dict()] * len(x)
 
-    loader = dict(dataset=Data(), batch_size=2, sampler=dict(type='DefaultSampler'),
+    loader = dict(dataset=ToyData(4, 256), batch_size=2, sampler=dict(type='DefaultSampler'),
                   collate_fn=dict(type='default_collate'))
     ckpt = dict(type=hook, interval=1, by_epoch=False, max_keep_ckpts=1)
     if best:
         ckpt.update(save_best='score', rule='greater')
-    Runner(model=ValToy(), work_dir=work_dir, train_dataloader=loader,
+    Runner(model=ValToy(256, 256), work_dir=work_dir, train_dataloader=loader,
            val_dataloader=loader if best else None, val_evaluator=[Score()] if best else None,
            val_cfg=dict() if best else None,
            optim_wrapper=dict(optimizer=dict(type='SGD', lr=1e-3)),
@@ -157,7 +145,7 @@ def _kill_inside_save(tmp_path, hook, best, slow):
     script = tmp_path / 'toy_run.py'
     script.write_text(TOY_RUN)
     proc = subprocess.Popen([sys.executable, str(script), str(work), hook,
-                             'best' if best else 'plain', str(slow)],
+                             'best' if best else 'plain', str(slow), osp.dirname(__file__)],
                             env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 120
     while not (tmp_path / 'inside_save').exists():

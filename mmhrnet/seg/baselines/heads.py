@@ -207,8 +207,9 @@ class DilatedNetHead(BaseDecodeHead):
     Example:
         >>> import torch
         >>> head = DilatedNetHead(128, num_classes=11, fc_channels=64)
-        >>> head([torch.rand(1, 128, 16, 16)]).shape
-        torch.Size([1, 11, 16, 16])
+        >>> logits = head([torch.rand(1, 128, 16, 16)])
+        >>> logits.shape, len(head.context)  # one conv per dilation of the context module
+        (torch.Size([1, 11, 16, 16]), 7)
     """
 
     def __init__(self, in_channels, *, num_classes, fc_channels=4096, fc_dilation=4,
