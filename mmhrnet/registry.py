@@ -19,8 +19,10 @@ from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import DefaultScope, Registry
 
+from mmhrnet.tasks import TASKS
+
 # Default scope -> the subpackage holding mmhrnet's modules for that upstream package.
-TASK_PACKAGES = {'mmpose': 'mmhrnet.pose', 'mmseg': 'mmhrnet.seg', 'mmdet': 'mmhrnet.det'}
+TASK_PACKAGES = {t.scope: t.package for t in TASKS.values()}
 # Rooms built on several task packages: imported after the task packages, on a miss only.
 LATE_PACKAGES = ('mmhrnet.multitask', )
 

@@ -99,8 +99,8 @@ def test_code_executing_pickle_refused_on_every_loading_path(tmp_path):
     from mmengine.config import Config
 
     from mmhrnet.convert import load_and_convert
-    from mmhrnet.engine import load_checkpoint_strict, resolve_resume
-    from mmhrnet.engine.resume import find_resume_checkpoint
+    from mmhrnet.engine import resolve_resume
+    from mmhrnet.utils.checkpoint import find_checkpoint, load_checkpoint_strict
     from mmhrnet.models import HRNet
     path, marker = _evil_checkpoint(tmp_path)
 
@@ -137,7 +137,7 @@ def test_code_executing_pickle_refused_on_every_loading_path(tmp_path):
     import shutil
     (tmp_path / 'auto').mkdir()
     shutil.copy(path, tmp_path / 'auto' / 'epoch_1.pth')
-    found, _, skipped = find_resume_checkpoint(str(tmp_path / 'auto'))
+    found, _, skipped = find_checkpoint(str(tmp_path / 'auto'))
     assert found is None and skipped[0][1].startswith('refused by weights_only loading')
     assert 'GLOBAL posix.system' in skipped[0][1]
     assert not marker.exists()

@@ -20,8 +20,8 @@ import torch
 
 from mmhrnet.apis import InferenceInputError, infer_to_dir
 from mmhrnet.apis.sources import read_image
-from mmhrnet.engine import CheckpointError, load_checkpoint_strict
-from mmhrnet.engine.checkpoint_hook import DIGEST_KEY, checkpoint_digest
+from mmhrnet.utils.checkpoint import (DIGEST_KEY, CheckpointError, checkpoint_digest,
+                                      load_checkpoint_strict)
 
 W, H = 64, 48  # the test image
 IMAGE_NAME = '000000000007.jpg'  # its COCO id: 7

@@ -338,7 +338,7 @@ def test_single_task_weights_load_into_matching_parts(cfg):
         own = model.state_dict()
         for a, b in pairs:
             assert torch.equal(own[b], src[a]), (task, b)
-    with pytest.raises(ValueError, match='shapes differ'):
+    with pytest.raises(ValueError, match='shape mismatch'):
         load_single_task(build(cfg), det.state_dict(), 'det')  # pyramid 128 into 64
 
 

@@ -15,8 +15,8 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope, init_default_scope
 
 import mmhrnet  # noqa: F401
-from mmhrnet.engine import load_checkpoint_strict
 from mmhrnet.engine import retarget_dataset
+from mmhrnet.utils.checkpoint import load_checkpoint_strict
 from mmhrnet.evaluation import check_results, load_image_ids
 from mmhrnet.models import HRNet
 

@@ -70,7 +70,7 @@ def test_whole_model_checkpoint_and_prefix(tmp_path, logs):
 def test_mismatched_checkpoint_names_file_and_key(imagenet_ckpt):
     path, _ = imagenet_ckpt
     model = HRNet(arch='w32', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
-    with pytest.raises(RuntimeError, match=r'hrnetv2_w18_imagenet\.pth.*mismatched.*'
+    with pytest.raises(RuntimeError, match=r'hrnetv2_w18_imagenet\.pth.*shape mismatches.*'
                                             r'transition1\.0\.0\.weight'):
         model.init_weights()
 

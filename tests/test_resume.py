@@ -12,7 +12,8 @@ import pytest
 import torch
 
 import mmhrnet  # noqa: F401 (the weights_only allow-list)
-from mmhrnet.engine import find_resume_checkpoint, resolve_resume
+from mmhrnet.engine import resolve_resume
+from mmhrnet.utils.checkpoint import find_checkpoint, inspect_checkpoint, load_checkpoint_strict
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 POSE = osp.join(ROOT, 'configs/pose/td-hm_hrnet-w18-small-v1_1xb16-10e_synthetic-people-192x144.py')
@@ -167,10 +168,9 @@ def test_a_kill_inside_a_save_leaves_a_resumable_checkpoint(tmp_path, best, slow
     work = _kill_inside_save(tmp_path, 'mmhrnet.SafeCheckpointHook', best, slow)
     with open(osp.join(work, 'last_checkpoint')) as f:
         named = f.read().strip()
-    path, meta, skipped = find_resume_checkpoint(work)
+    path, meta, skipped = find_checkpoint(work)
     assert path == named == osp.join(work, last) and not skipped
     if best:  # the previous best is kept until the new one is complete
-        from mmhrnet.engine.resume import inspect_checkpoint
         assert inspect_checkpoint(osp.join(work, 'best_score_iter_1.pth'))[1] is None
 
 
@@ -178,7 +178,7 @@ def test_upstream_hook_killed_inside_a_save_loses_the_run(tmp_path):
     # What SafeCheckpointHook prevents: mmengine's hook has already deleted iter_1.pth and is
     # writing iter_2.pth in place.
     work = _kill_inside_save(tmp_path, 'CheckpointHook', False, slow=2)
-    path, _, skipped = find_resume_checkpoint(work)
+    path, _, skipped = find_checkpoint(work)
     assert path is None
     assert [(osp.basename(p), why.split(' ')[0]) for p, why in skipped] == [
         ('iter_1.pth', 'missing'), ('iter_2.pth', 'truncated')]
@@ -249,7 +249,6 @@ def test_bytes_overwritten_inside_a_checkpoint_are_detected(tmp_path):
     with pytest.raises(ValueError, match=f'checkpoint {paths[1]} is corrupt: its weights do '
                                          'not match the SHA-256 digest'):
         resolve_resume(cfg, paths[1])
-    from mmhrnet.engine import load_checkpoint_strict
     from test_checkpoint import ToyModel
     with pytest.raises(ValueError, match=f'checkpoint {paths[1]} is corrupt'):
         load_checkpoint_strict(ToyModel(), paths[1])  # test.py / infer refuse it too

@@ -18,8 +18,9 @@ import sys
 
 from mmengine.runner import Runner
 
-from mmhrnet.engine import (build_runner_cfg, load_checkpoint_strict, parse_runner_args,
-                            removed_on_failure, run_main, set_show_dir)
+from mmhrnet.engine import (build_runner_cfg, parse_runner_args, removed_on_failure, run_main,
+                            set_show_dir)
+from mmhrnet.utils.checkpoint import load_checkpoint_strict
 from mmhrnet.validation import explain_config_errors
 
 

@@ -17,14 +17,14 @@ from typing import Optional, Tuple, Union
 import torch
 from mmengine.config import Config
 
-TASKS = ('pose', 'det', 'seg', 'multitask')
-TASK_NAMES = {'pose': 'pose', 'det': 'detection', 'seg': 'segmentation',
-              'multitask': 'multi-task'}
+from mmhrnet.tasks import MODEL_TASKS as TASKS  # the table of tasks
+from mmhrnet.tasks import TITLES as TASK_NAMES
+from mmhrnet.tasks import is_multitask_model
+
 BACKENDS = ('torch', 'onnxruntime', 'openvino')
 # Test pipelines of dataset configs load annotations; an image of a user has none.
 _ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadSegAnnotations', 'LoadPanopticAnnotations',
                        'LoadPeopleAnnotations')
-_MAX_LISTED_KEYS = 3
 
 
 class ModelLoadError(ValueError):
@@ -33,7 +33,7 @@ class ModelLoadError(ValueError):
 
 def is_multitask(cfg: Config) -> bool:
     """Whether a config's model is a multi-task one (``mmhrnet.HRNetMultiTask``)."""
-    return str(cfg.model.get('type', '')).split('.')[-1].endswith('MultiTask')
+    return is_multitask_model(cfg.model)
 
 
 def load_config(config: Union[str, Config], task: str) -> Config:
@@ -56,9 +56,9 @@ def load_config(config: Union[str, Config], task: str) -> Config:
         except Exception as e:  # a config is Python: any error is the file's
             raise ModelLoadError(f'{name} model: config {where} does not load: '
                                  f'{type(e).__name__}: {e}') from None
-    from mmhrnet.deploy.task import TASKS as SCOPE_TASKS  # default_scope -> task
+    from mmhrnet.tasks import task_of_scope
     scope = cfg.get('default_scope')
-    found = SCOPE_TASKS.get(scope)
+    found = task_of_scope(scope)
     if 'model' in cfg and found == 'det' and is_multitask(cfg):
         found = 'multitask'
     if 'model' not in cfg or found is None:
@@ -108,7 +108,7 @@ def local_checkpoint(checkpoint: str) -> str:
 
 
 def _read_checkpoint(path: str, name: str) -> dict:
-    from mmhrnet.engine import CheckpointError, read_checkpoint
+    from mmhrnet.utils.checkpoint import CheckpointError, read_checkpoint
     try:  # truncated, not a checkpoint, bytes changed (digest), NaN: one error naming it
         return read_checkpoint(path)
     except CheckpointError as e:
@@ -117,21 +117,12 @@ def _read_checkpoint(path: str, name: str) -> dict:
 
 def _check_fit(model: torch.nn.Module, ckpt: dict, path: str, where: str, name: str) -> None:
     """Raises ModelLoadError when the checkpoint's weights are not those of ``model``."""
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict) or not state:
-        raise ModelLoadError(f'{name} model: checkpoint {path} holds no state dict')
-    state = {k[7:] if k.startswith('module.') else k: v for k, v in state.items()}
-    own = model.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    shapes = [f'{k} {tuple(state[k].shape)} vs {tuple(v.shape)}' for k, v in own.items()
-              if k in state and hasattr(state[k], 'shape') and state[k].shape != v.shape]
-    if missing or unexpected or shapes:
-        problems = [f'{len(lst)} {what} (e.g. {", ".join(lst[:_MAX_LISTED_KEYS])})'
-                    for what, lst in (('missing keys', missing), ('unexpected keys', unexpected),
-                                      ('shape mismatches', shapes)) if lst]
-        raise ModelLoadError(f'{name} model: checkpoint {path} is not a checkpoint of '
-                             f'{where}: {"; ".join(problems)}')
+    from mmhrnet.utils.checkpoint import CheckpointError, check_fit, state_dict_of, strip_prefix
+    try:
+        state = strip_prefix(state_dict_of(ckpt, f'checkpoint {path}'))
+        check_fit(model.state_dict(), state, path, where)
+    except CheckpointError as e:
+        raise ModelLoadError(f'{name} model: {e}') from None
 
 
 def _dataset_meta(ckpt: dict, task: str) -> Optional[dict]:
@@ -174,7 +165,7 @@ def load_torch_model(task: str, config, checkpoint: str, device: str = 'cpu'):
     """
     from mmengine.registry import init_default_scope
 
-    from mmhrnet.engine import load_checkpoint_strict
+    from mmhrnet.utils.checkpoint import load_checkpoint_strict
     name = TASK_NAMES[task]
     cfg = _prepare_config(load_config(config, task), task)
     where = os.fspath(config) if not isinstance(config, Config) else 'the config'

@@ -18,12 +18,16 @@
 Every source key is either mapped or dropped with its reason (:class:`Conversion`);
 ``Conversion.check(model)`` lists the keys a target model still misses.
 """
+import re
+
+from mmhrnet.utils.checkpoint import CLS_HEAD_PREFIXES, CheckpointError, read_checkpoint
+
 from .core import Conversion, rename, require, unwrap
 from .det import official_det
 from .seg import convert_official_seg, load_official_seg, official_seg
 
 CLS_HEAD = 'ImageNet classification head (HRNet-C), used by no pose / seg / det model'
-CLS_RULES = [(r'^(incre_modules|downsamp_modules|final_layer|classifier)\.', None, CLS_HEAD)]
+CLS_RULES = [('^(' + '|'.join(re.escape(p) for p in CLS_HEAD_PREFIXES) + ')', None, CLS_HEAD)]
 POSE_RULES = [(r'^final_layer\.(.*)$', r'head.final_layer.\1', '')]
 MMPRETRAIN_RULES = [
     (r'^backbone\.(.*)$', r'\1', ''),
@@ -89,11 +93,10 @@ def load_and_convert(filename, source, **kwargs):
         CheckpointError: missing, truncated, not a checkpoint or holding NaN / inf.
         ValueError: a checkpoint of another layout than ``source``.
     """
-    from mmhrnet.engine.checkpoint_hook import read_checkpoint
     checkpoint = read_checkpoint(filename)
     try:
         return convert_weights(checkpoint, source, **kwargs)
-    except (KeyError, TypeError) as e:  # a file of another layout: name it, one plain line
+    except (KeyError, TypeError, CheckpointError) as e:  # a file of another layout: name it, one plain line
         raise ValueError(f'{filename} (--from {source}): {e.args[0] if e.args else e}') from e
 
 

@@ -3,7 +3,7 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-import torch
+from mmhrnet.utils.checkpoint import compare_keys, state_dict_of, strip_prefix
 
 
 @dataclass
@@ -35,15 +35,10 @@ class Conversion:
 
         Returns:
             dict: ``missing`` (model keys the output lacks), ``unexpected`` (output keys the
-            model lacks) and ``mismatched`` (``key: output shape vs model shape``).
+            model lacks) and ``mismatched`` (``key: output shape vs model shape``):
+            :func:`mmhrnet.utils.checkpoint.compare_keys`.
         """
-        own = model.state_dict()
-        return dict(
-            missing=sorted(own.keys() - self.state_dict.keys()),
-            unexpected=sorted(self.state_dict.keys() - own.keys()),
-            mismatched=[f'{k}: {tuple(v.shape)} vs model {tuple(own[k].shape)}'
-                        for k, v in self.state_dict.items()
-                        if k in own and tuple(v.shape) != tuple(own[k].shape)])
+        return compare_keys(model.state_dict(), self.state_dict)
 
     def summary(self):
         """One line: how many keys were mapped and dropped, and why they were dropped."""
@@ -61,17 +56,9 @@ class Conversion:
 
 
 def unwrap(checkpoint):
-    """The state dict of a checkpoint (``state_dict`` / ``model`` / ``state_dict_ema`` or the
-    dict itself), with DataParallel's ``module.`` removed."""
-    state = checkpoint
-    for key in ('state_dict', 'model'):
-        if isinstance(state, dict) and isinstance(state.get(key), dict):
-            state = state[key]
-            break
-    if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
-        raise TypeError('expected a state dict of tensors (or a checkpoint holding one under '
-                        "'state_dict' or 'model')")
-    return OrderedDict((k[7:] if k.startswith('module.') else k, v) for k, v in state.items())
+    """The state dict of a checkpoint (``state_dict`` / ``model`` or the dict itself), with
+    DataParallel's ``module.`` removed (:mod:`mmhrnet.utils.checkpoint`)."""
+    return strip_prefix(state_dict_of(checkpoint))
 
 
 def rename(state, rules, source, default=None):

@@ -3,6 +3,8 @@ path at fp32 / bf16, and the exported model on each backend and precision."""
 import os.path as osp
 import time
 
+from mmhrnet.tasks import TASKS, task_of
+
 from .backend.openvino import cpu_capabilities
 from .backend_model import load_backend_model
 from .evaluate import evaluate
@@ -10,8 +12,6 @@ from .export import export_model
 from .optimize import optimize_model
 from .task import build_model, load_config
 
-# The metric each task is judged on, in points (x 100 where the metric is a fraction).
-METRICS = {'mmpose': ('coco/AP', 100), 'mmseg': ('mIoU', 1), 'mmdet': ('coco/bbox_mAP', 100)}
 
 
 def all_paths():
@@ -31,7 +31,8 @@ def accuracy_table(config, checkpoint, out_dir, paths=None, calib=32, cfg_option
     the first row (torch fp32). ``calib_source``: ``calib_images`` / ``calib_det`` /
     ``calib_bbox_file`` of :func:`export_model` (default: the config's training set)."""
     cfg = load_config(config, cfg_options)
-    key, scale = METRICS[cfg.default_scope]
+    task = TASKS[task_of(cfg)]  # the metric it is judged on, in points
+    key, scale = task.metric, task.scale
     rows, reference = [], None
     for path, precision in paths or all_paths():
         start = time.perf_counter()

@@ -20,28 +20,14 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from torch import nn
 
+from mmhrnet.tasks import task_of  # noqa: F401 (the exporter's task of a config)
 from mmhrnet.utils import fidelity
 
 from . import det
 
-# config ``default_scope`` -> task
-TASKS = {'mmpose': 'pose', 'mmseg': 'seg', 'mmdet': 'det'}
 # Where the weights of a det model's modules that stay in torch live in an export folder
 # (none for Faster / Mask R-CNN and the multi-task model: every weight is in a graph).
 TORCH_HEADS_FILE = 'torch_heads.pth'
-
-
-def task_of(cfg):
-    """The task (``'pose'``, ``'seg'``, ``'det'`` or ``'multitask'``) of a config, from its
-    ``default_scope`` (and, for mmdet, its model type: ``*MultiTask`` is the multi-task
-    model)."""
-    scope = cfg.get('default_scope')
-    if scope not in TASKS:
-        raise ValueError(f'cannot export a model of default_scope {scope!r}: expected one of '
-                         f'{sorted(TASKS)} (pose, seg, det)')
-    if TASKS[scope] == 'det' and str(cfg.model.get('type', '')).endswith('MultiTask'):
-        return 'multitask'
-    return TASKS[scope]
 
 
 def load_config(config, cfg_options=None):
@@ -58,7 +44,8 @@ def load_config(config, cfg_options=None):
 
 def build_model(cfg, checkpoint=None):
     """Build the config's model in eval mode and load ``checkpoint`` strictly (None: as built)."""
-    from mmhrnet.engine import build_config_model, load_checkpoint_strict
+    from mmhrnet.engine import build_config_model
+    from mmhrnet.utils.checkpoint import load_checkpoint_strict
     model = build_config_model(cfg)
     if checkpoint is not None:
         load_checkpoint_strict(model, str(checkpoint))

@@ -9,131 +9,23 @@ new one is complete.
 
 It also refuses to save weights that hold NaN or inf (a diverged run), and stores a SHA-256
 digest of every tensor of the checkpoint (weights, optimizer state) in its ``meta``, which
-:func:`read_checkpoint` checks: a checkpoint whose bytes were overwritten inside (which
+:func:`mmhrnet.utils.checkpoint.read_checkpoint` checks: a checkpoint whose bytes were overwritten inside (which
 ``torch.load`` reads without complaint) is refused instead of resumed or tested.
 """
 import contextlib
 import glob
-import hashlib
 import os
 import os.path as osp
 import re
-
-import torch
 
 from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import CheckpointHook
 
 from mmhrnet.registry import HOOKS
-from mmhrnet.utils.checkpoint import atomic_write
+from mmhrnet.utils.checkpoint import DIGEST_KEY, atomic_write, checkpoint_digest, first_non_finite
 
 ATOMIC_BACKEND = 'mmhrnet_atomic_local'
-DIGEST_KEY = 'mmhrnet_sha256'  # in a checkpoint's meta: digest of all its tensors
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be used; the message names the file and the problem."""
-
-
-def _tensors(obj, prefix=''):
-    """``(name, tensor)`` of every tensor in nested dicts / lists, in a fixed order."""
-    if isinstance(obj, torch.Tensor):
-        yield prefix, obj
-    elif isinstance(obj, dict):
-        for key in sorted(obj, key=str):
-            yield from _tensors(obj[key], f'{prefix}.{key}' if prefix else str(key))
-    elif isinstance(obj, (list, tuple)):
-        for i, item in enumerate(obj):
-            yield from _tensors(item, f'{prefix}.{i}' if prefix else str(i))
-
-
-def checkpoint_digest(checkpoint):
-    """SHA-256 over the names, dtypes, shapes and bytes of every tensor of a checkpoint (the
-    weights, the optimizer state, the random states in ``meta``...)."""
-    sha = hashlib.sha256()
-    for name, tensor in _tensors(checkpoint):
-        t = tensor.detach().cpu().contiguous().reshape(-1)
-        sha.update(f'{name}|{t.dtype}|{tuple(tensor.shape)}|'.encode())
-        sha.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b'')
-    return sha.hexdigest()
-
-
-def first_non_finite(state):
-    """The name of the first floating-point tensor of ``state`` holding NaN or inf, or None."""
-    for name, tensor in _tensors(state):
-        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-            return name
-    return None
-
-
-def checkpoint_problem(checkpoint):
-    """Why a loaded checkpoint's weights cannot be trusted (digest mismatch, NaN / inf), or
-    None."""
-    if not isinstance(checkpoint, dict):
-        return None
-    meta = checkpoint.get('meta')
-    saved = meta.get(DIGEST_KEY) if isinstance(meta, dict) else None
-    if saved is not None and saved != checkpoint_digest(checkpoint):
-        return ('corrupt: its weights do not match the SHA-256 digest saved with them (bytes '
-                'changed after it was written)')
-    bad = first_non_finite(checkpoint.get('state_dict', checkpoint))
-    if bad is not None:
-        return f'corrupt or from a diverged run: {bad} holds NaN or inf'
-    return None
-
-
-def read_checkpoint(path, verify=True):
-    """Load a checkpoint file (CPU, ``weights_only`` with mmengine's types allowed).
-
-    Args:
-        path (str): The file.
-        verify (bool): Also check the saved digest and that the weights are finite.
-
-    Raises:
-        CheckpointError: missing, truncated, not a checkpoint, refused by ``weights_only``,
-            or (``verify``) with weights that do not match their digest or are not finite.
-    """
-    from mmengine.runner.checkpoint import _load_checkpoint
-    if not osp.isfile(path):
-        raise CheckpointError(f'checkpoint {path} does not exist')
-    if osp.getsize(path) == 0:
-        raise CheckpointError(f'checkpoint {path} is empty (0 bytes)')
-    with open(path, 'rb') as f:
-        head = f.read(4)
-    if head == b'PK\x03\x04':  # torch's zip format: its directory is at the end
-        import zipfile
-        if not zipfile.is_zipfile(path):
-            raise CheckpointError(f'checkpoint {path} is truncated or corrupt (its zip '
-                                  'directory is missing)')
-    elif not head.startswith(b'\x80'):  # nor a legacy (pickle) torch file
-        raise CheckpointError(f'checkpoint {path} is not a PyTorch checkpoint (or corrupt)')
-    try:
-        checkpoint = _load_checkpoint(path, map_location='cpu', logger='silent')
-    except Exception as e:  # any failure to read is the file's
-        raise CheckpointError(f'checkpoint {path} is {_read_failure(e)}') from None
-    if verify:
-        problem = checkpoint_problem(checkpoint)
-        if problem is not None:
-            raise CheckpointError(f'checkpoint {path} is {problem}')
-    return checkpoint
-
-
-def _read_failure(error):
-    text = str(error)
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()] or ['']
-    if 'global' in text.lower() and 'weights_only' in text.lower():
-        # weights_only's refusal names the global that would run on its last lines
-        line = next((ln for ln in lines if 'global' in ln.lower() and 'GLOBAL' in ln), None)
-        line = line or next(ln for ln in lines if 'global' in ln.lower())
-        return f'refused by weights_only loading ({line[:160]})'
-    if 'zip archive' in text or 'PytorchStreamReader' in text or isinstance(error, EOFError):
-        why = re.search(r'(?:zip archive|PytorchStreamReader[^:]*): ([^.]+)', text)
-        return f'truncated or corrupt ({why.group(1) if why else type(error).__name__})'
-    if 'Unsupported operand' in text or 'invalid load key' in text or \
-            'magic number' in text.lower() or isinstance(error, KeyError):
-        return 'not a PyTorch checkpoint (or corrupt)'
-    return f'unreadable ({type(error).__name__}: {lines[0][:160]})'
 
 
 @register_backend(ATOMIC_BACKEND)

@@ -1,5 +1,5 @@
 """Command-line helpers that `tools/` share: the one-error-line ``main`` wrapper, config loading,
-CLI overrides, checkpoint loading, dataset retargeting and the overfit schedule."""
+CLI overrides, dataset retargeting and the overfit schedule."""
 import contextlib
 import os
 import os.path as osp
@@ -156,30 +156,6 @@ def build_config_model(cfg):
     init_default_scope(cfg.get('default_scope', 'mmhrnet'))
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
         return MODELS.build(cfg.model)
-
-
-def load_checkpoint_strict(model, filename):
-    """Load ``filename`` into ``model`` (unwrapped from DDP / TTA wrappers where needed), failing
-    with the file name and the offending keys on any missing, unexpected or mis-shaped key, and
-    on a checkpoint that is truncated, corrupt or holds NaN / inf
-    (:func:`~mmhrnet.engine.checkpoint_hook.read_checkpoint`)."""
-    from mmengine.model import is_model_wrapper
-    from mmengine.runner.checkpoint import _load_checkpoint_to_model
-
-    from .checkpoint_hook import read_checkpoint
-    if not os.path.isfile(filename):
-        raise FileNotFoundError(f'checkpoint not found: {filename}')
-    checkpoint = read_checkpoint(filename)  # truncated, corrupt, NaN: one error naming it
-    if not isinstance(checkpoint, dict):
-        raise ValueError(f'checkpoint {filename} holds no state dict')
-    if is_model_wrapper(model):
-        model = model.module
-    target = getattr(model, 'module', model)  # test-time augmentation wraps the model
-    try:
-        _load_checkpoint_to_model(target, checkpoint, strict=True, logger='silent')
-    except RuntimeError as e:
-        raise RuntimeError(f'checkpoint {filename} does not fit the model of this config: '
-                           f'{e}') from None
 
 
 def set_show_dir(cfg, show_dir, interval=1):

@@ -5,14 +5,13 @@ the middle of an epoch, replays that epoch from its start. :class:`ExactResumeHo
 Python, numpy and torch random states and the position in the epoch in every checkpoint's
 ``meta``, and on resume skips the batches already trained (without loading them) and puts the
 states back just before the next batch is drawn, so the resumed run draws what the
-uninterrupted one drew. :func:`find_resume_checkpoint` picks the newest checkpoint of a work
-dir that loads, naming any newer one it had to pass over.
+uninterrupted one drew. :func:`resolve_resume` resumes from the newest checkpoint of a work
+dir that loads (:func:`mmhrnet.utils.checkpoint.find_checkpoint`), naming any newer one it had
+to pass over.
 """
-import glob
 import os
 import os.path as osp
 import random
-import re
 
 import numpy as np
 import torch
@@ -21,6 +20,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
 from mmhrnet.registry import HOOKS
+from mmhrnet.utils.checkpoint import find_checkpoint, inspect_checkpoint
 
 
 def get_rng_state():
@@ -215,73 +215,6 @@ def _sampler(runner):
     return getattr(batch_sampler, 'sampler', None) or getattr(loader, 'sampler', None)
 
 
-def _checkpoint_step(path):
-    m = re.search(r'(\d+)\.pth$', path)
-    return int(m.group(1)) if m else -1
-
-
-def inspect_checkpoint(path):
-    """Load ``path`` and say why it cannot be resumed from.
-
-    Returns:
-        tuple: ``(meta, None)`` for a training checkpoint, else ``(None, reason)``: missing,
-        unreadable (truncated, not a checkpoint, refused by ``weights_only``), corrupt (bytes
-        changed after it was saved: its digest does not match, or NaN / inf weights) or
-        without training state.
-    """
-    from .checkpoint_hook import CheckpointError, read_checkpoint
-    if not osp.isfile(path):
-        return None, 'missing'
-    try:
-        ckpt = read_checkpoint(path)
-    except CheckpointError as e:
-        return None, str(e).split(f'{path} is ', 1)[-1]
-    if not isinstance(ckpt, dict) or 'state_dict' not in ckpt or 'meta' not in ckpt:
-        return None, 'not a training checkpoint (no state_dict / meta)'
-    return ckpt['meta'], None
-
-
-def find_resume_checkpoint(work_dir):
-    """The newest checkpoint in ``work_dir`` that can be resumed from.
-
-    Tries the folder's ``epoch_*.pth`` and ``iter_*.pth`` files and the one ``last_checkpoint``
-    names, newest first (best checkpoints have no optimizer state).
-
-    Returns:
-        tuple: ``(path or None, its meta or None, [(skipped path, reason), ...])``.
-    """
-    named = None
-    pointer = osp.join(work_dir, 'last_checkpoint')
-    if osp.isfile(pointer):
-        with open(pointer) as f:
-            named = f.read().strip() or None
-        # A copied or moved work dir keeps the old folder's path in its pointer: the file of
-        # that name in this work dir is the one meant.
-        here = osp.join(work_dir, osp.basename(named)) if named else None
-        if here and (osp.isfile(here) or not osp.isabs(named)):
-            named = here
-    files = glob.glob(osp.join(work_dir, 'epoch_*.pth')) + glob.glob(
-        osp.join(work_dir, 'iter_*.pth'))
-    if named and osp.isfile(named):
-        files.append(named)
-    # Saves are atomic, so a file newer than the one the pointer names is complete (the kill
-    # came before the pointer was updated): newest first, a pointer to a lost file before all.
-    candidates = [named] if named and not osp.isfile(named) else []
-    candidates += sorted(set(files), key=lambda p: (os.path.getmtime(p), _checkpoint_step(p)),
-                         reverse=True)
-    skipped, seen = [], set()
-    for path in candidates:
-        key = osp.realpath(path)
-        if key in seen:
-            continue
-        seen.add(key)
-        meta, problem = inspect_checkpoint(path)
-        if problem is None:
-            return path, meta, skipped
-        skipped.append((path, problem))
-    return None, None, skipped
-
-
 def resolve_resume(cfg, resume):
     """Set ``cfg`` up for ``tools/train.py --resume`` and say what it does in one line.
 
@@ -299,7 +232,7 @@ def resolve_resume(cfg, resume):
         ValueError: the named checkpoint cannot be loaded.
     """
     if resume in ('latest', 'auto'):
-        path, meta, skipped = find_resume_checkpoint(cfg.work_dir)
+        path, meta, skipped = find_checkpoint(cfg.work_dir)
         if path is None:
             tried = '; '.join(f'{p}: {why}' for p, why in skipped) or 'no checkpoint there'
             if resume == 'auto':

@@ -14,8 +14,9 @@ import zipfile
 from numbers import Real
 from pathlib import Path
 
-TASKS = ('keypoints', 'bbox', 'segm')
-TASK_TYPES = {'keypoints': 'person_keypoints', 'bbox': 'detections', 'segm': 'detections'}
+from mmhrnet.tasks import SUBMISSION_FILES
+
+TASKS = tuple(SUBMISSION_FILES)  # the result kinds: 'keypoints', 'bbox', 'segm'
 NUM_KEYPOINT_VALUES = 17 * 3
 SAFE_NAME = re.compile(r'[A-Za-z0-9_-]+')
 MAX_LISTED_PROBLEMS = 5
@@ -211,7 +212,7 @@ def submission_filename(task, name, testset='test-dev2017'):
         if not isinstance(value, str) or not SAFE_NAME.fullmatch(value):
             raise ValueError(f"{label} = {value!r} must be a non-empty string of letters, digits, "
                              f"'-' and '_'")
-    return f'{TASK_TYPES[task]}_{testset}_{name}_results.json'
+    return f'{SUBMISSION_FILES[task]}_{testset}_{name}_results.json'
 
 
 def package_submission(results_file, out_dir, name, task, image_info_file,

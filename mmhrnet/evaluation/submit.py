@@ -3,10 +3,10 @@ leaderboard files, check and zip them (``tools/submit_coco.py`` parses the argum
 import os.path as osp
 import tempfile
 
+from mmhrnet.tasks import BY_SCOPE
+
 from .submission import package_submission, submission_filename
 
-# default_scope -> the tasks a config of that package submits (mmdet: its metric decides).
-SUBMISSION_TASKS = {'mmpose': ['keypoints'], 'mmdet': ['bbox']}
 
 
 def submission_tasks(cfg, name, testset='test-dev2017', bbox_file=None):
@@ -16,13 +16,14 @@ def submission_tasks(cfg, name, testset='test-dev2017', bbox_file=None):
     Returns:
         list[str]: ``['keypoints']`` for pose, the test metric (``bbox``, ``segm``) for det.
     """
-    tasks = SUBMISSION_TASKS.get(cfg.get('default_scope'))
-    if tasks is None:
+    row = BY_SCOPE.get(cfg.get('default_scope'))
+    if row is None or not row.submissions:
         raise ValueError(f'{cfg.filename}: COCO submissions are for pose (mmpose) and detection '
                          f"(mmdet) configs, not default_scope {cfg.get('default_scope')!r}")
-    if tasks == ['keypoints'] and not bbox_file:
+    if row.name == 'pose' and not bbox_file:
         raise ValueError('pose submissions test on person boxes: give a bbox file')
-    if tasks == ['bbox']:
+    tasks = list(row.submissions[:1])
+    if row.name == 'det':  # its test metric decides (bbox, or bbox and segm)
         metric = cfg.test_evaluator.get('metric', 'bbox')
         tasks = [metric] if isinstance(metric, str) else list(metric)
     for task in tasks:
@@ -48,7 +49,8 @@ def submit_coco(cfg, checkpoint, image_info, img_dir, name, bbox_file=None,
     """
     from mmengine.runner import Runner
 
-    from mmhrnet.engine import load_checkpoint_strict, retarget_dataset
+    from mmhrnet.engine import retarget_dataset
+    from mmhrnet.utils.checkpoint import load_checkpoint_strict
     tasks = submission_tasks(cfg, name, testset, bbox_file)
     cfg.load_from = None
     cfg.test_dataloader = retarget_dataset(cfg.test_dataloader, image_info, img_dir, bbox_file)

@@ -18,7 +18,8 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import DATASETS, MODELS, DefaultScope, init_default_scope
-from mmengine.runner import load_checkpoint
+
+from mmhrnet.utils.checkpoint import load_checkpoint_strict
 
 MAC_LAYERS = (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear)
 
@@ -99,7 +100,7 @@ def build_for_test(config, checkpoint=None, options=None):
         model = MODELS.build(cfg.model)
         dataset = DATASETS.build(cfg.test_dataloader.dataset)
     if checkpoint:
-        load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+        load_checkpoint_strict(model, checkpoint)
     return model.eval(), dataset
 
 

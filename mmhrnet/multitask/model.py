@@ -38,10 +38,11 @@ from mmseg.structures import SegDataSample
 from mmhrnet.det import MaskRCNN
 from mmhrnet.registry import MODELS
 from mmhrnet.seg import head_inputs_from
+from mmhrnet.tasks import MULTITASK_PARTS
 
 from .keypoints import RoIKeypointHead
 
-TASKS = ('det', 'parse', 'pose')
+TASKS = MULTITASK_PARTS  # 'det', 'parse', 'pose' (mmhrnet.tasks)
 
 
 class _Features(tuple):
@@ -252,7 +253,8 @@ def task_state_dict(state_dict, task):
 
 def load_single_task(model, checkpoint, task):
     """Load a single-task checkpoint's backbone and head into ``model`` (an
-    :class:`HRNetMultiTask`); keys the multi-task model lacks or shapes that differ fail.
+    :class:`HRNetMultiTask`); keys the multi-task model lacks or shapes that differ fail
+    (:func:`mmhrnet.utils.checkpoint.check_fit`).
 
     Args:
         model (HRNetMultiTask): The model.
@@ -262,18 +264,10 @@ def load_single_task(model, checkpoint, task):
     Returns:
         list[str]: The model keys that were loaded.
     """
+    from mmhrnet.utils.checkpoint import load_state_strict, read_checkpoint, state_dict_of
+    source = checkpoint if isinstance(checkpoint, str) else f'the {task} checkpoint given'
     if isinstance(checkpoint, str):
-        checkpoint = torch.load(checkpoint, map_location='cpu', weights_only=True)
-    state = checkpoint.get('state_dict', checkpoint)
-    state = task_state_dict(state, task)
-    own = model.state_dict()
-    unknown = sorted(k for k in state if k not in own)
-    if unknown:
-        raise KeyError(f'{len(unknown)} {task} checkpoint keys have no place in '
-                       f'{type(model).__name__}: {unknown[:5]}')
-    bad = [f'{k}: {tuple(v.shape)} vs {tuple(own[k].shape)}' for k, v in state.items()
-           if tuple(v.shape) != tuple(own[k].shape)]
-    if bad:
-        raise ValueError(f'{task} checkpoint shapes differ from the model: {bad[:5]}')
-    model.load_state_dict(state, strict=False)
+        checkpoint = read_checkpoint(checkpoint)
+    state = task_state_dict(state_dict_of(checkpoint, source), task)
+    load_state_strict(model, state, source, type(model).__name__, allow_missing=True)
     return sorted(state)

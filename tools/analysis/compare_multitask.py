@@ -22,37 +22,37 @@ validation; for the single-task models, the pose model tested on the boxes of th
 Mask R-CNN, ``--pose-on-detections``).
 """
 import argparse
-import glob
-import os.path as osp
-
 import torch
 from mmengine.config import DictAction
 
 from mmhrnet.multitask.analysis import (build_for_test, flip_test_of, inference_costs,
                                         keypoint_gmacs_per_person, last_val_metrics)
+from mmhrnet.tasks import TASKS, multitask_key
+from mmhrnet.utils.checkpoint import find_checkpoint
 
 # metric of each column, per model kind: (key in the validation entry, scale to percent)
 GIVEN, OWN = 'keypoint AP, given boxes', 'keypoint AP, detected boxes'
 COLUMNS = (GIVEN, OWN, 'parsing mIoU', 'box AP', 'mask AP')
+POSE, SEG, DET = TASKS['pose'], TASKS['seg'], TASKS['det']
 KEYS = dict(
-    multitask={OWN: ('pose/AP', 100), 'parsing mIoU': ('parse/mIoU', 1),
-               'box AP': ('det/bbox_mAP', 100), 'mask AP': ('det/segm_mAP', 100)},
-    pose={GIVEN: ('coco/AP', 100)},
-    seg={'parsing mIoU': ('mIoU', 1)},
-    det={'box AP': ('coco/bbox_mAP', 100), 'mask AP': ('coco/segm_mAP', 100)})
+    multitask={OWN: (multitask_key('pose'), POSE.scale),
+               'parsing mIoU': (multitask_key('seg'), SEG.scale),
+               **{c: (multitask_key('det', c), DET.scale) for c in DET.metrics}},
+    pose={GIVEN: (POSE.metric, POSE.scale)},
+    seg={'parsing mIoU': (SEG.metric, SEG.scale)},
+    det={c: (key, DET.scale) for c, key in DET.metrics.items()})
 # optional test runs: option -> (model kind, column, metric key)
-EXTRA = dict(multitask_given_boxes=('multitask', GIVEN, 'pose/AP'),
-             pose_on_detections=('pose', OWN, 'coco/AP'))
+EXTRA = dict(multitask_given_boxes=('multitask', GIVEN, multitask_key('pose')),
+             pose_on_detections=('pose', OWN, POSE.metric))
 
 
 def checkpoint_of(work_dir):
-    best = sorted(glob.glob(osp.join(work_dir, 'best_*.pth')))
-    if best:
-        return best[-1]
-    last = osp.join(work_dir, 'last_checkpoint')
-    if osp.isfile(last):
-        return open(last).read().strip()
-    raise FileNotFoundError(f'no checkpoint in {work_dir}')
+    """The work dir's newest loadable best checkpoint, else its newest loadable one."""
+    path, _, skipped = find_checkpoint(work_dir, best=True)
+    if path is None:
+        tried = '; '.join(f'{p}: {why}' for p, why in skipped) or 'none there'
+        raise FileNotFoundError(f'no usable checkpoint in {work_dir} ({tried})')
+    return path
 
 
 def main():
@@ -89,7 +89,7 @@ def main():
         rows[kind] = {col: metrics[key] * scale for col, (key, scale) in KEYS[kind].items()}
     for option, (kind, column, key) in EXTRA.items():
         if getattr(args, option):
-            rows[kind][column] = read(getattr(args, option), kind, [column])[key] * 100
+            rows[kind][column] = read(getattr(args, option), kind, [column])[key] * POSE.scale
     for column, by_kind in flips.items():  # like with like: the same flip test on both sides
         if len(set(by_kind.values())) > 1:
             parser.error(f'{column}: the flip test differs between the runs compared '

@@ -52,7 +52,7 @@ def snapshot(paths):
 def make_inputs(work):
     """Models, images, a video and bbox files for the trials."""
     from mmhrnet.engine import build_model_from_config
-    from mmhrnet.engine.checkpoint_hook import DIGEST_KEY, checkpoint_digest
+    from mmhrnet.utils.checkpoint import DIGEST_KEY, checkpoint_digest
     os.makedirs(work, exist_ok=True)
     torch.manual_seed(0)
     model = build_model_from_config(POSE_CFG)

@@ -21,6 +21,7 @@ argument.
 """
 import copy
 import logging
+import os.path as osp
 
 import torch
 import torch.nn as nn
@@ -29,11 +30,13 @@ import torch.utils.checkpoint as cp
 from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmengine.logging import print_log
 from mmengine.model import BaseModule, constant_init
-from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_with_prefix
+from mmengine.runner.checkpoint import _load_checkpoint
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmhrnet.models.v2 import check_upsample_mode
 from mmhrnet.registry import MODELS
+from mmhrnet.utils.checkpoint import (CLS_HEAD_PREFIXES, CheckpointError, load_state_strict,
+                                      read_checkpoint, state_dict_of, strip_prefix)
 
 # One row per stage: (num_modules, num_branches, block, num_blocks, num_channels).
 ARCH_ZOO = {
@@ -76,8 +79,6 @@ UPSTREAM_DEFAULTS = {
     'mmdet': dict(multiscale_output=True, extra_multiscale=None, upsample=('nearest', None),
                   norm_eval=True, init_cfg=KAIMING_INIT),
 }
-# Keys of ImageNet classification checkpoints that no HRNet representation uses.
-CLS_HEAD_PREFIXES = ('incre_modules.', 'downsamp_modules.', 'final_layer.', 'classifier.')
 
 
 def arch_to_extra(arch):
@@ -506,15 +507,16 @@ class HRNet(BaseModule):
         branches this configuration does not use are skipped and reported in one line; any
         other missing, unexpected or mis-shaped key raises an error naming it and the file.
         """
+        ckpt = read_checkpoint(filename) if osp.isfile(filename) else \
+            _load_checkpoint(filename, map_location)  # a URL
+        state = strip_prefix(state_dict_of(ckpt, f'checkpoint {filename}'))
         if prefix:
-            state = _load_checkpoint_with_prefix(prefix, filename, map_location)
-        else:
-            state = _load_checkpoint(filename, map_location)
-            state = state.get('state_dict', state)
-        state = {k[7:] if k.startswith('module.') else k: v for k, v in state.items()}
+            state = strip_prefix(state, prefix, only=True)
+            if not state:
+                raise CheckpointError(f'checkpoint {filename} has no {prefix!r} keys')
         own = self.state_dict()
         if not own.keys() & state.keys():
-            sub = {k[9:]: v for k, v in state.items() if k.startswith('backbone.')}
+            sub = strip_prefix(state, 'backbone.', only=True)
             if own.keys() & sub.keys():
                 state = sub
         skipped = {
@@ -525,17 +527,7 @@ class HRNet(BaseModule):
         }
         ignored = {k for keys in skipped.values() for k in keys}
         state = {k: v for k, v in state.items() if k not in ignored}
-        missing = sorted(own.keys() - state.keys())
-        unexpected = sorted(state.keys() - own.keys())
-        shapes = [f'{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}'
-                  for k, v in state.items() if k in own and v.shape != own[k].shape]
-        for what, keys in (('missing', missing), ('unexpected', unexpected),
-                           ('mismatched', shapes)):
-            if keys:
-                raise RuntimeError(
-                    f'HRNet checkpoint {filename} does not fit this backbone '
-                    f'({self.extra_summary()}): {len(keys)} {what} key(s), e.g. {keys[:5]}')
-        self.load_state_dict(state, strict=True)
+        load_state_strict(self, state, filename, f'this HRNet backbone ({self.extra_summary()})')
         report = ', '.join(f'{len(v)} {k} keys' for k, v in skipped.items() if v)
         print_log(
             f'HRNet: loaded {len(state)} backbone keys from {filename}'

@@ -27,6 +27,7 @@ from mmengine.runner import Runner
 
 from mmhrnet.engine import resolve_resume
 from mmhrnet.utils import complexity
+from mmhrnet.utils.checkpoint import load_checkpoint_strict
 
 METRICS_FILE = 'compare_metrics.json'
 MEASURE_FILE = 'compare_measure.json'
@@ -268,12 +269,13 @@ def evaluate(cfg, checkpoint, work_dir, groups=None, num_images=None, sample_ind
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = osp.join(work_dir, 'compare_eval')
     _own_visualizer(cfg)
-    cfg.load_from = checkpoint
+    cfg.load_from, cfg.resume = None, False  # loaded strictly below
     cfg.test_evaluator = dict(type='mmhrnet.SegCompareMetric', groups=groups)
     if num_images:
         cfg.test_dataloader.dataset.indices = num_images
     cfg.default_hooks.pop('visualization', None)
     runner = Runner.from_cfg(cfg)
+    load_checkpoint_strict(runner.model, checkpoint)
     metrics = dict(runner.test())
     loader = runner.test_dataloader
     batch = loader.collate_fn([loader.dataset[sample_index]])
