@@ -18,10 +18,32 @@ def check(precision):
                          '--backend openvino --precision bf16 instead')
 
 
+# Layers that compute; the ones that produce the outputs stay in fp32 when quantising.
+COMPUTE_OPS = {'Conv', 'ConvTranspose', 'Gemm', 'MatMul'}
+
+
+def output_layers(onnx_file):
+    """Names of the compute nodes that produce the graph's outputs (reached back through
+    reshapes, activations and the like): quantising them costs accuracy (the heatmaps' and
+    logits' fine values) and saves almost no time, so int8 keeps them in fp32."""
+    import onnx
+    graph = onnx.load(onnx_file, load_external_data=False).graph
+    producer = {out: node for node in graph.node for out in node.output}
+    names = []
+    for output in graph.output:
+        node = producer.get(output.name)
+        while node is not None and node.op_type not in COMPUTE_OPS:
+            node = producer.get(node.input[0]) if node.input else None
+        if node is not None and node.name not in names:
+            names.append(node.name)
+    return names
+
+
 def convert(onnx_file, out_dir, precision, calib_inputs=None):
     """The model file (relative to ``out_dir``) for ``precision``; int8 quantises the ONNX
-    model statically (QDQ, per-channel int8 weights, uint8 activations) on ``calib_inputs``
-    into ``<stem>_ort_int8.onnx`` (``model.onnx`` -> ``model_ort_int8.onnx``)."""
+    model statically (QDQ, per-channel int8 weights, uint8 activations; the output layers in
+    fp32) on ``calib_inputs`` into ``<stem>_ort_int8.onnx`` (``model.onnx`` ->
+    ``model_ort_int8.onnx``)."""
     check(precision)
     if precision == 'fp32':
         return osp.basename(onnx_file)
@@ -47,7 +69,7 @@ def convert(onnx_file, out_dir, precision, calib_inputs=None):
     vnni = bool({'avx512_vnni', 'avx_vnni', 'amx_int8'} & (cpu_flags() or set()))
     quantize_static(prepared, osp.join(out_dir, name), Reader(), quant_format=QuantFormat.QDQ,
                     per_channel=True, reduce_range=not vnni, activation_type=QuantType.QUInt8,
-                    weight_type=QuantType.QInt8)
+                    weight_type=QuantType.QInt8, nodes_to_exclude=output_layers(prepared))
     os.remove(prepared)
     return name
 

@@ -22,9 +22,27 @@ def check(precision):
                          f'{sorted(cpu_capabilities())}): use --precision fp32 or int8')
 
 
+COMPUTE_OPS = {'Convolution', 'GroupConvolution', 'ConvolutionBackpropData', 'MatMul'}
+
+
+def output_layers(model):
+    """Friendly names of the compute nodes that produce ``model``'s outputs (reached back
+    through biases, reshapes and activations along first inputs): int8 keeps them in fp32,
+    as the ONNX Runtime path does (see ``onnxruntime.output_layers``)."""
+    names = []
+    for result in model.get_results():
+        node = result.input_value(0).get_node()
+        while node.get_type_name() not in COMPUTE_OPS and node.get_input_size():
+            node = node.input_value(0).get_node()
+        if node.get_type_name() in COMPUTE_OPS and node.get_friendly_name() not in names:
+            names.append(node.get_friendly_name())
+    return names
+
+
 def convert(onnx_file, out_dir, precision, calib_inputs=None):
     """The IR file (relative to ``out_dir``) for ``precision``: one fp32 IR for fp32 and bf16
-    (a run-time hint), a quantised one for int8 (NNCF, calibrated on ``calib_inputs``):
+    (a run-time hint), a quantised one for int8 (NNCF, calibrated on ``calib_inputs``, the
+    output layers in fp32):
     ``<stem>_ov.xml`` / ``<stem>_ov_int8.xml`` (``model.onnx`` -> ``model_ov.xml``).
     ``onnx_file`` may also be an fp32 IR (``.xml``) this function wrote."""
     import openvino as ov
@@ -42,7 +60,8 @@ def convert(onnx_file, out_dir, precision, calib_inputs=None):
         if not calib_inputs:
             raise ValueError('int8 quantisation needs calibration inputs (--calib N, N > 0)')
         model = nncf.quantize(model, nncf.Dataset(calib_inputs), subset_size=len(calib_inputs),
-                              preset=nncf.QuantizationPreset.PERFORMANCE)
+                              preset=nncf.QuantizationPreset.PERFORMANCE,
+                              ignored_scope=nncf.IgnoredScope(names=output_layers(model)))
     # Written under another name and renamed: a model compiled from the old file maps its
     # weights, and overwriting them in place kills the process (SIGBUS) when it next runs.
     stem = osp.join(out_dir, name[:-len('.xml')])
