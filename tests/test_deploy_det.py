@@ -145,7 +145,10 @@ def mt_export(people, tmp_path_factory):
 
 def test_multitask_graphs_match_torch_on_the_same_proposals(mt_export):
     """Boxes after NMS within 1e-3 px on the same proposals; the keypoint graph's heatmaps on
-    the same detections within 1e-5 (relative); parsing labels equal."""
+    the same detections within 1e-5 (relative); parsing labels equal; end to end, keypoints
+    within 1e-2 px of torch's (random weights give flat heatmaps whose maximum may move between
+    near-equal bins when the boxes move by float noise: at least 90% within 1e-2 px, none
+    beyond 2 px)."""
     meta = read_meta(mt_export['out'])
     assert set(meta['graphs']) == {'model', 'bbox_head', 'mask_head', 'keypoint_head'}
     assert {'branch0', 'parse0', 'pyramid0', 'rpn_reg4'} <= set(meta['output_names'])
@@ -178,6 +181,9 @@ def test_multitask_graphs_match_torch_on_the_same_proposals(mt_export):
         assert len(r.pred_instances) == len(o.pred_instances) > 0
         assert (o.pred_instances.bboxes - r.pred_instances.bboxes).abs().max() <= 1e-2
         assert o.pred_instances.keypoints.shape == r.pred_instances.keypoints.shape
+        moved = (torch.as_tensor(o.pred_instances.keypoints) -
+                 torch.as_tensor(r.pred_instances.keypoints)).abs().amax(-1)
+        assert (moved <= 1e-2).float().mean() >= 0.9 and moved.max() <= 2, moved
         assert torch.equal(o.pred_sem_seg.sem_seg, r.pred_sem_seg.sem_seg)
 
 
