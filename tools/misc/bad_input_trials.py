@@ -1,5 +1,5 @@
-"""Reruns the bad-input trials of tools/infer.py, test.py, train.py and convert_weights.py and
-counts each outcome: clean, unclear, silent or lost.
+"""Reruns the bad-input trials of tools/infer.py, test.py, train.py, convert_weights.py and
+deploy/export.py and counts each outcome: clean, unclear, silent or lost.
 
     python tools/misc/bad_input_trials.py [--work /tmp/trials] [--only infer,test,...]
 
@@ -51,11 +51,11 @@ def snapshot(paths):
 
 def make_inputs(work):
     """Models, images, a video and bbox files for the trials."""
-    from mmhrnet.engine import build_model_from_config
+    from mmhrnet.utils.build import build_model
     from mmhrnet.utils.checkpoint import DIGEST_KEY, checkpoint_digest
     os.makedirs(work, exist_ok=True)
     torch.manual_seed(0)
-    model = build_model_from_config(POSE_CFG)
+    model = build_model(POSE_CFG)
     ckpt = dict(state_dict=model.state_dict(), meta=dict(epoch=1, iter=1))
     ckpt['meta'][DIGEST_KEY] = checkpoint_digest(ckpt)
     good = osp.join(work, 'pose.pth')
@@ -105,6 +105,32 @@ def make_inputs(work):
     return dict(work=work, good=good)
 
 
+def earlier_export(work, name):
+    """A copy, ``out_<name>``, of a good export of the random pose model (ONNX Runtime and
+    OpenVINO fp32; made once): what a failed export into it must leave as it was."""
+    first = osp.join(work, 'export_first')
+    if not osp.exists(first):
+        export = [sys.executable, osp.join(ROOT, 'tools/deploy/export.py'), POSE_CFG,
+                  osp.join(work, 'pose.pth'), '--out', first]
+        for backend in ('onnxruntime', 'openvino'):
+            subprocess.run(export + ['--backend', backend], env=ENV, cwd=ROOT, check=True,
+                           capture_output=True)
+    out = osp.join(work, f'out_{name}')
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(first, out)
+    return out
+
+
+def reexported(out_dir, checkpoint):
+    """The folder describes ``checkpoint`` and holds no model of another one."""
+    from mmhrnet.deploy import read_meta
+    from mmhrnet.deploy.folder import file_sha256
+    meta = read_meta(out_dir)
+    stale = [n for n in os.listdir(out_dir) if n.endswith('_ov.xml')] and \
+        'openvino' not in meta['models']
+    return meta['checkpoint_sha256'] == file_sha256(checkpoint) and not stale
+
+
 def earlier_run(work, name, files=True):
     """An output folder holding files of an earlier run (what must survive a failed run);
     ``files=False``: an empty one (a run that succeeds replaces its own names, as it should)."""
@@ -128,9 +154,29 @@ def trials(inputs):
     test = [sys.executable, osp.join(ROOT, 'tools/test.py')]
     train = [sys.executable, osp.join(ROOT, 'tools/train.py')]
     convert = [sys.executable, osp.join(ROOT, 'tools/misc/convert_weights.py')]
+    export = [sys.executable, osp.join(ROOT, 'tools/deploy/export.py')]
     j = lambda *p: osp.join(w, *p)  # noqa: E731
     out = lambda name, files=True: ['--out-dir', earlier_run(w, name, files)]  # noqa: E731
     work_dir = j('work_dir')
+
+    def reexport_dir():
+        """A good export copied to a name the lost-file check does not guard (this run is
+        meant to replace it), and a second checkpoint to export over it."""
+        again = j('exp_again')
+        shutil.rmtree(again, ignore_errors=True)
+        shutil.copytree(earlier_export(w, 'exp_src'), again)
+        state = torch.load(good, map_location='cpu', weights_only=False)
+        state['state_dict'] = {k: v + 1 if v.is_floating_point() else v
+                               for k, v in state['state_dict'].items()}
+        state['meta'] = {}
+        torch.save(state, j('other.pth'))
+        return again
+
+    def cut_meta():
+        folder = earlier_export(w, 'exp_meta')
+        with open(osp.join(folder, 'deploy.json'), 'r+') as f:
+            f.truncate(len(f.read()) // 2)
+        return folder
 
     def two_files(out_dir, names):
         found = sorted(os.listdir(osp.join(out_dir, 'predictions')))
@@ -190,6 +236,23 @@ def trials(inputs):
         ('train --resume garbage', 'train', lambda: train + [
             POSE_CFG, '--work-dir', work_dir, '--resume', j('garbage.pth')],
          j('garbage.pth'), None),
+        ('export bf16 on onnxruntime over a good export', 'export', lambda: export + [
+            POSE_CFG, good, '--out', earlier_export(w, 'exp_bf16'), '--backend', 'onnxruntime',
+            '--precision', 'bf16'], 'bf16', None),
+        ('export --calib 0 over a good export', 'export', lambda: export + [
+            POSE_CFG, good, '--out', earlier_export(w, 'exp_calib0'), '--backend', 'openvino',
+            '--precision', 'int8', '--calib', '0'], 'calib', None),
+        ('export missing config', 'export', lambda: export + [
+            j('nowhere.py'), good, '--out', earlier_export(w, 'exp_cfg')], j('nowhere.py'), None),
+        ('export truncated checkpoint', 'export', lambda: export + [
+            POSE_CFG, j('truncated.pth'), '--out', earlier_export(w, 'exp_trunc')],
+         j('truncated.pth'), None),
+        ('export another checkpoint over an OpenVINO IR', 'export', lambda: export + [
+            POSE_CFG, j('other.pth'), '--out', reexport_dir(), '--backend', 'onnxruntime'],
+         None, lambda: reexported(j('exp_again'), j('other.pth'))),
+        ('infer truncated deploy.json', 'infer', lambda: infer + [
+            j('x.jpg'), '--pose', cut_meta(), '--backend', 'onnxruntime'] + out('meta'),
+         j('out_exp_meta', 'deploy.json'), None),
         ('convert garbage', 'convert', lambda: convert + [j('garbage.pth'), good, '--from',
                                                           'timm'], j('garbage.pth'), None),
         ('convert truncated', 'convert', lambda: convert + [j('truncated.pth'), good, '--from',
@@ -257,7 +320,7 @@ def run_trial(name, kind, argv, expected, check, work):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--work', default='/tmp/mmhrnet_trials', help='scratch folder')
-    parser.add_argument('--only', help='comma-separated kinds: infer,sigterm,test,train,convert')
+    parser.add_argument('--only', help='comma-separated kinds: infer,sigterm,test,train,convert,export')
     parser.add_argument('--match', help='only the trials whose name contains this')
     args = parser.parse_args()
     shutil.rmtree(args.work, ignore_errors=True)
