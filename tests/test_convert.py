@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from mmhrnet.convert import SOURCES, convert_weights
-from mmhrnet.engine import build_model_from_config
+from mmhrnet.utils.build import build_model
 from mmhrnet.models import HRNet
 from mmhrnet.utils.fidelity import max_rel_diff, randomize
 
@@ -88,7 +88,7 @@ def test_mmpretrain_classifier_weights():
 
 
 def test_official_pose_layout():
-    model = build_model_from_config(osp.join(ROOT, POSE_CONFIG))
+    model = build_model(osp.join(ROOT, POSE_CONFIG))
     state = randomize(model)
     # deep-high-resolution-net: the backbone at the top level, the 1x1 head as final_layer,
     # saved from DataParallel.
@@ -102,7 +102,7 @@ def test_official_pose_layout():
 
 
 def test_official_seg_layout_with_bias_folding():
-    model = build_model_from_config(osp.join(ROOT, SEG_CONFIG))
+    model = build_model(osp.join(ROOT, SEG_CONFIG))
     state = randomize(model)
     head = {'decode_head.convs.0.conv.': 'last_layer.0.', 'decode_head.convs.0.bn.':
             'last_layer.1.', 'decode_head.conv_seg.': 'last_layer.3.'}
@@ -145,7 +145,7 @@ def to_mmdet_v1(state, num_classes):
 
 
 def test_official_det_layout():
-    model = build_model_from_config(osp.join(ROOT, DET_CONFIG))
+    model = build_model(osp.join(ROOT, DET_CONFIG))
     state = randomize(model)
     n = model.roi_head.bbox_head.num_classes
     official = to_mmdet_v1(state, n)

@@ -10,7 +10,10 @@ from conftest import ROOT
 from torch import nn
 
 from mmhrnet.deploy import fold_conv_bn, optimize_model
-from mmhrnet.deploy.task import ExportedNet, build_model, load_config, max_rel_diff, task_of
+from mmhrnet.deploy.task import ExportedNet
+from mmhrnet.tasks import task_of
+from mmhrnet.utils.build import build_model, load_config
+from mmhrnet.utils.fidelity import max_rel_diff
 from mmhrnet.engine.precision import cpu_has_bf16
 from mmhrnet.models import HRNet
 
@@ -51,7 +54,7 @@ def test_fp32_fast_path_equals_the_plain_model(model_and_input):
     model, task, x = model_and_input
     fast = optimize_model(copy.deepcopy(model))
     assert not any(isinstance(m, nn.BatchNorm2d) for m in fast.backbone.modules())
-    assert max_rel_diff(outputs(fast, task, x), outputs(model, task, x)) <= 1e-5
+    assert max_rel_diff(outputs(model, task, x), outputs(fast, task, x)) <= 1e-5
     if task == 'det':  # mmcv's RoIAlign reads NCHW only: the heads stay NCHW
         assert not fast.rpn_head.rpn_conv.weight.is_contiguous(
             memory_format=torch.channels_last)
@@ -66,7 +69,7 @@ def test_compiled_fast_path_equals_the_plain_model(model_and_input):
     if task != 'pose':
         pytest.skip('one task is enough to check the compiled (frozen) path')
     fast = optimize_model(copy.deepcopy(model), compile=True)
-    assert max_rel_diff(outputs(fast, task, x), outputs(model, task, x)) <= 1e-5
+    assert max_rel_diff(outputs(model, task, x), outputs(fast, task, x)) <= 1e-5
     assert fast.backbone._compiled_call_impl is not None  # it was compiled
 
 
@@ -76,7 +79,7 @@ def test_bf16_fast_path_close_and_fp32_out(model_and_input):
     fast = optimize_model(copy.deepcopy(model), precision='bf16')
     out, ref = outputs(fast, task, x), outputs(model, task, x)
     assert all(o.dtype == torch.float32 for o in (out if isinstance(out, tuple) else [out]))
-    assert 1e-5 < max_rel_diff(out, ref) < 5e-2  # bf16 really ran, and stayed close
+    assert 1e-5 < max_rel_diff(ref, out) < 5e-2  # bf16 really ran, and stayed close
 
 
 def test_fold_counts_hrnet_norms_and_needs_eval():
@@ -86,7 +89,7 @@ def test_fold_counts_hrnet_norms_and_needs_eval():
     with torch.no_grad():
         ref = model(x)
         assert fold_conv_bn(model) == norms  # every HRNet norm follows a conv
-        assert max_rel_diff(model(x), ref) <= 1e-5
+        assert max_rel_diff(ref, model(x)) <= 1e-5
     with pytest.raises(ValueError, match='training mode'):
         fold_conv_bn(HRNet(arch='w18_small_v1').train())
 

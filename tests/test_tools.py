@@ -94,10 +94,10 @@ def test_run_main_one_line_exit_status_and_sigterm(capsys):
     ('default_hooks.checkpoint.max_keep_ckptss', 'default_hooks.checkpoint.max_keep_ckpts'),
 ])
 def test_misspelt_cfg_option_names_the_closest_key(key, closest):
-    from mmhrnet.engine import load_cli_config
+    from mmhrnet.utils.build import load_config
     from mmhrnet.validation import ConfigOptionError
     with pytest.raises(ConfigOptionError) as info:
-        load_cli_config(str(POSE_CFG), {key: 1})
+        load_config(str(POSE_CFG), {key: 1})
     assert str(info.value).startswith(f'--cfg-options {key}: {POSE_CFG} has no key')
     assert str(info.value).endswith(f"closest valid key: '{closest}'")
 
@@ -106,8 +106,8 @@ def test_misspelt_cfg_option_names_the_closest_key(key, closest):
                                  'default_hooks.checkpoint.max_keep_iter_ckpts',
                                  'train_cfg.max_epochs', 'test_dataloader.dataset.bbox_file'])
 def test_new_but_valid_cfg_options_are_merged(key):
-    from mmhrnet.engine import load_cli_config
-    cfg = load_cli_config(str(POSE_CFG), {key: 7})
+    from mmhrnet.utils.build import load_config
+    cfg = load_config(str(POSE_CFG), {key: 7})
     node = cfg
     for part in key.split('.'):
         node = node[part]
@@ -172,8 +172,8 @@ def test_isolation_restores_the_scope_and_reseeds():
 def test_deploy_max_rel_diff_refuses_a_dropped_output():
     import torch
 
-    from mmhrnet.deploy.task import max_rel_diff
+    from mmhrnet.utils.fidelity import max_rel_diff
     refs = (torch.ones(2, 3), torch.ones(4))
-    assert max_rel_diff([torch.ones(2, 3) * 1.5, torch.ones(4)], refs) == pytest.approx(0.5)
+    assert max_rel_diff(refs, [torch.ones(2, 3) * 1.5, torch.ones(4)]) == pytest.approx(0.5)
     with pytest.raises(ValueError, match='1 outputs, the reference has 2'):
-        max_rel_diff([torch.ones(2, 3)], refs)
+        max_rel_diff(refs, [torch.ones(2, 3)])

@@ -13,10 +13,11 @@ from mmengine.evaluator import Evaluator
 from mmengine.registry import init_default_scope
 
 from mmhrnet.deploy import export_model, load_backend_model
-from mmhrnet.deploy.task import build_model, load_config
+from mmhrnet.tasks import TASKS
+from mmhrnet.utils.build import build_model, load_config
 
 PATHS = (('onnxruntime', 'fp32'), ('openvino', 'fp32'), ('openvino', 'int8'))
-METRICS = ('coco/bbox_mAP', 'coco/segm_mAP')
+METRICS = tuple(TASKS['det'].metrics.values())  # box and mask AP
 
 
 def _metric(metrics, key):

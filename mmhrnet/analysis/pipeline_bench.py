@@ -29,7 +29,6 @@ import cv2
 import numpy as np
 import torch
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # The quick pose model at the COCO crop, 256x192: mmpose's HRNet fuses branches only where
 # every stride divides the input (192x144 has a 4.5-pixel 1/32 branch).
 _CROP_256x192 = {'model.head.decoder.input_size': (192, 256),
@@ -40,24 +39,24 @@ _CROP_256x192 = {'model.head.decoder.input_size': (192, 256),
 _PLAIN_HRFPN = {'model.neck.norm_cfg': None}
 # name -> (pose config, its overrides), (det config, its overrides), image (H, W)
 PRESETS = {
-    'quick': (('configs/pose/td-hm_hrnet-w18-small-v1_1xb16-10e_synthetic-people-192x144.py',
+    'quick': (('mmhrnet::pose/td-hm_hrnet-w18-small-v1_1xb16-10e_synthetic-people-192x144.py',
                _CROP_256x192),
-              ('configs/det/mask-rcnn_hrnetv2p-w18-small-v1_1xb8-6e_synthetic-people-128.py',
+              ('mmhrnet::det/mask-rcnn_hrnetv2p-w18-small-v1_1xb8-6e_synthetic-people-128.py',
                _PLAIN_HRFPN), (256, 256)),
-    'published': (('configs/pose/hrnet_w32_coco.py', None),
-                  ('configs/det/faster-rcnn_hrnetv2p-w18-1x_coco.py', None), (480, 640)),
+    'published': (('mmhrnet::pose/hrnet_w32_coco.py', None),
+                  ('mmhrnet::det/faster-rcnn_hrnetv2p-w18-1x_coco.py', None), (480, 640)),
 }
 
 
 def preset_configs(name, pose_config=None, det_config=None):
     """The pose and det :class:`Config` of a preset (a given config file replaces the
     preset's, without its overrides)."""
-    from mmhrnet.deploy.task import load_config
+    from mmhrnet.utils.build import config_file, load_config
     (pose, pose_options), (det, det_options), _ = PRESETS[name]
     return (load_config(pose_config) if pose_config else
-            load_config(osp.join(ROOT, pose), pose_options),
+            load_config(config_file(pose), pose_options),
             load_config(det_config) if det_config else
-            load_config(osp.join(ROOT, det), det_options))
+            load_config(config_file(det), det_options))
 SCENARIOS = ('given boxes', 'det + pose')
 UPSTREAM = 'upstream (mmdet + mmpose)'
 PATHS = ('torch', 'torch optimize', 'onnxruntime fp32', 'openvino fp32', 'onnxruntime int8',
@@ -105,8 +104,8 @@ def crowd_images(out_dir, count, num, size=(256, 256), seed=0):
 def random_checkpoint(cfg, path, seed=0):
     """Builds ``cfg``'s model with random weights and BN statistics (the same in every
     path) and saves them to ``path``."""
-    from mmhrnet.deploy.task import build_model
     from mmhrnet.utils import fidelity
+    from mmhrnet.utils.build import build_model
     torch.manual_seed(seed)
     model = build_model(cfg)
     fidelity.randomize(model, seed)

@@ -18,7 +18,7 @@ from mmhrnet.utils import fidelity
 from .backend import get_backend
 from .export import ONNX_FILE
 from .optimize import optimize_model
-from .task import ExportedNet, build_model, load_config, max_rel_diff
+from .task import ExportedNet, build_model, load_config
 
 # task -> (config, default input (H, W), upstream package)
 TASK_MODELS = {
@@ -238,7 +238,7 @@ def benchmark_task(task, batch_sizes, precisions=('fp32', 'bf16', 'int8'), shape
             for name, (latency, out, peak) in timed.items():
                 rows.append(dict(task=task, path=name, batch=batch, img_s=batch / latency,
                                  latency_ms=latency * 1e3, ratio=ref_latency / latency,
-                                 max_rel_diff=max_rel_diff(out, ref), peak_mb=peak / 2**20,
+                                 max_rel_diff=fidelity.max_rel_diff(ref, out), peak_mb=peak / 2**20,
                                  shape=shape, gflop=gflop))
                 if profile:
                     with torch.no_grad():

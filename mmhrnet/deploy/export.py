@@ -28,12 +28,14 @@ import os.path as osp
 import numpy as np
 import torch
 
+from mmhrnet.utils.fidelity import max_rel_diff
+
 from . import det
 from .backend import check_precision, get_backend
 from .calibration import calibration_inputs
 from .folder import META_FILE, file_sha256, publish, read_meta, staging  # noqa: F401
 from .task import (TORCH_HEADS_FILE, ExportedNet, build_model, dataset_meta_of, load_config,
-                   max_rel_diff, task_of, torch_heads_state)
+                   task_of, torch_heads_state)
 
 CONFIG_FILE = 'config.py'
 ONNX_FILE = 'model.onnx'
@@ -224,7 +226,7 @@ def export_model(config, checkpoint, out_dir, shape=None, dynamic_batch=False,
 
 
 def _check(session, inputs, ref):
-    return max_rel_diff([torch.from_numpy(o) for o in session(inputs)], ref)
+    return max_rel_diff(ref, [torch.from_numpy(o) for o in session(inputs)])
 
 
 def _describe(cfg, task, checkpoint, graphs, config_file, torch_heads):

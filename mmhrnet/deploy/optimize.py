@@ -1,11 +1,11 @@
 """A faster torch path for inference: conv-BN folding, channels-last memory, bf16 autocast and
 ``torch.compile``, behind one call."""
 import torch
-from mmengine.model import is_model_wrapper
 from torch import nn
 
 from mmhrnet.engine.optim_wrapper import autocast_forward
 from mmhrnet.engine.precision import cpu_has_bf16
+from mmhrnet.utils.build import has_mmcv_ops, unwrap_model
 
 # Children of an OpenMMLab model that carry the network's multiply-adds, in forward order.
 FEATURE_MODULES = ('backbone', 'neck', 'head', 'decode_head')
@@ -76,10 +76,6 @@ def _contiguous(out):
     return out
 
 
-def _has_mmcv_ops(module):
-    return any(type(m).__module__.startswith('mmcv.ops') for m in module.modules())
-
-
 def optimize_model(model, precision='fp32', channels_last=True, fold_bn=True, compile=False):
     """Make an OpenMMLab model (or any module) faster for inference on this machine, in place.
 
@@ -101,8 +97,7 @@ def optimize_model(model, precision='fp32', channels_last=True, fold_bn=True, co
     """
     if precision not in ('fp32', 'bf16'):
         raise ValueError(f"precision {precision!r}: expected 'fp32' or 'bf16'")
-    target = model.module if is_model_wrapper(model) else model
-    target = getattr(target, 'module', target)  # test-time augmentation wraps the model
+    target = unwrap_model(model)
     device = next(target.parameters()).device
     if precision == 'bf16' and device.type == 'cpu' and cpu_has_bf16() is False:
         raise ValueError('precision bf16: this CPU has no bf16 units (neither AVX512-BF16 nor '
@@ -113,8 +108,8 @@ def optimize_model(model, precision='fp32', channels_last=True, fold_bn=True, co
     if fold_bn:
         fold_conv_bn(target)
     if channels_last:
-        if _has_mmcv_ops(target):
-            front = [m for m in feats if not _has_mmcv_ops(m)]
+        if has_mmcv_ops(target):
+            front = [m for m in feats if not has_mmcv_ops(m)]
             for m in front:
                 m.to(memory_format=torch.channels_last)
             if front:  # the last feature module hands NCHW maps to the mmcv ops
@@ -122,7 +117,7 @@ def optimize_model(model, precision='fp32', channels_last=True, fold_bn=True, co
         else:
             target.to(memory_format=torch.channels_last)
     for m in feats:
-        if precision == 'bf16' and not _has_mmcv_ops(m):
+        if precision == 'bf16' and not has_mmcv_ops(m):
             m.forward = autocast_forward(m.forward, device.type, torch.bfloat16)
         if compile:
             # freezing: weights become constants that inductor folds and prepacks for oneDNN

@@ -15,41 +15,17 @@ module that calls the backend, its neck is removed (det: it hands on the pyramid
 heads' ``forward`` passes the backend's output through. So a backend returns exactly the
 structures the torch model returns.
 """
-import torch
-from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from torch import nn
 
 from mmhrnet.tasks import task_of  # noqa: F401 (the exporter's task of a config)
-from mmhrnet.utils import fidelity
+from mmhrnet.utils.build import build_model, load_config  # noqa: F401 (deploy's callers)
 
 from . import det
 
 # Where the weights of a det model's modules that stay in torch live in an export folder
 # (none for Faster / Mask R-CNN and the multi-task model: every weight is in a graph).
 TORCH_HEADS_FILE = 'torch_heads.pth'
-
-
-def load_config(config, cfg_options=None):
-    """A :class:`mmengine.Config` from a file (or a Config), with ``--cfg-options`` merged (a
-    misspelt key refused: :func:`mmhrnet.validation.check_cfg_options`)."""
-    import mmhrnet  # noqa: F401 (registers `mmhrnet::` config bases)
-    from mmhrnet.validation import check_cfg_options
-    cfg = config if isinstance(config, Config) else Config.fromfile(str(config))
-    if cfg_options:
-        check_cfg_options(cfg, cfg_options, None if isinstance(config, Config) else str(config))
-        cfg.merge_from_dict(cfg_options)
-    return cfg
-
-
-def build_model(cfg, checkpoint=None):
-    """Build the config's model in eval mode and load ``checkpoint`` strictly (None: as built)."""
-    from mmhrnet.engine import build_config_model
-    from mmhrnet.utils.checkpoint import load_checkpoint_strict
-    model = build_config_model(cfg)
-    if checkpoint is not None:
-        load_checkpoint_strict(model, str(checkpoint))
-    return model.eval()
 
 
 def dataset_meta_of(cfg):
@@ -120,22 +96,3 @@ def torch_heads_state(model, task):
     prefixes = det.exported_prefixes(model)
     state = {k: v for k, v in model.state_dict().items() if not k.startswith(prefixes)}
     return state or None
-
-
-def outputs_as_tuple(out):
-    return tuple(out) if isinstance(out, (tuple, list)) else (out, )
-
-
-def max_rel_diff(outs, refs):
-    """Largest absolute difference over the largest reference magnitude, over all outputs."""
-    worst = 0.0
-    outs, refs = outputs_as_tuple(outs), outputs_as_tuple(refs)
-    if len(outs) != len(refs):  # zip would stop at the shorter: a dropped output would pass
-        raise ValueError(f'{len(outs)} outputs, the reference has {len(refs)}')
-    for out, ref in zip(outs, refs):
-        out, ref = torch.as_tensor(out).float(), torch.as_tensor(ref).float()
-        if out.shape != ref.shape:
-            raise ValueError(f'output shape {tuple(out.shape)} differs from the reference '
-                             f'{tuple(ref.shape)}')
-        worst = max(worst, fidelity.max_rel_diff(ref, out))
-    return worst

@@ -1,6 +1,5 @@
 from .checkpoint_hook import SafeCheckpointHook
-from .cli import (build_config_model, build_model_from_config, build_runner_cfg, error_line,
-                  load_cli_config, overfit_schedule, parse_runner_args,
+from .cli import (build_runner_cfg, error_line, overfit_schedule, parse_runner_args,
                   removed_on_failure, retarget_dataset, run_main, set_show_dir)
 from .hooks import ChannelsLastHook
 from .optim_wrapper import AutocastOptimWrapper
@@ -9,8 +8,8 @@ from .resume import ExactResumeHook, resolve_resume
 
 __all__ = [
     'AutocastOptimWrapper', 'ChannelsLastHook', 'ExactResumeHook', 'SafeCheckpointHook',
-    'build_config_model', 'build_model_from_config', 'build_runner_cfg', 'cpu_has_amx',
+    'build_runner_cfg', 'cpu_has_amx',
     'enable_amp', 'error_line',
-    'load_cli_config', 'overfit_schedule', 'parse_runner_args', 'removed_on_failure',
+    'overfit_schedule', 'parse_runner_args', 'removed_on_failure',
     'resolve_resume', 'retarget_dataset', 'run_main', 'set_show_dir'
 ]

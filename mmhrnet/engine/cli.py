@@ -1,5 +1,5 @@
-"""Command-line helpers that `tools/` share: the one-error-line ``main`` wrapper, config loading,
-CLI overrides, dataset retargeting and the overfit schedule."""
+"""Command-line helpers that `tools/` share: the one-error-line ``main`` wrapper, the runner
+config of a command line, dataset retargeting and the overfit schedule."""
 import contextlib
 import os
 import os.path as osp
@@ -8,6 +8,8 @@ import signal
 import sys
 
 from mmengine.config import Config
+
+from mmhrnet.utils.build import load_config
 
 from .dist import setup_cpu_distributed
 
@@ -91,25 +93,6 @@ def removed_on_failure(folder):
         raise
 
 
-def load_cli_config(path, options=None):
-    """Read a config file for a command and merge ``--cfg-options``, refusing a misspelt key
-    (:func:`mmhrnet.validation.check_cfg_options`).
-
-    Raises:
-        FileNotFoundError: no such config file.
-        ConfigOptionError: an option key that looks like a misspelling.
-    """
-    import mmhrnet  # noqa: F401 (registers `mmhrnet::` configs and the checkpoint allow-list)
-    from mmhrnet.validation import check_cfg_options
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'config file not found: {path}')
-    cfg = Config.fromfile(path)
-    if options:
-        check_cfg_options(cfg, options, path)
-        cfg.merge_from_dict(options)
-    return cfg
-
-
 def parse_runner_args(parser, example):
     """Add the options both tools share (``--cfg-options``, ``--launcher``, ``--local_rank``),
     parse the command line and export ``LOCAL_RANK`` as torchrun's older launchers expect.
@@ -134,7 +117,7 @@ def build_runner_cfg(args):
     The task's scope (mmpose, mmseg or mmdet) comes from the config's ``default_scope``,
     which the task's inherited runtime sets.
     """
-    cfg = load_cli_config(args.config, args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -142,20 +125,6 @@ def build_runner_cfg(args):
         cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
     setup_cpu_distributed(cfg, args.launcher)  # gloo, BN, DDP without device ids
     return cfg
-
-
-def build_model_from_config(path, options=None):
-    """Build the ``model`` of a config file in its ``default_scope`` (``options``: overrides as
-    ``--cfg-options`` gives them)."""
-    return build_config_model(load_cli_config(path, options))
-
-
-def build_config_model(cfg):
-    """Build ``cfg.model`` (a loaded Config) in the config's ``default_scope``."""
-    from mmengine.registry import MODELS, DefaultScope, init_default_scope
-    init_default_scope(cfg.get('default_scope', 'mmhrnet'))
-    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
-        return MODELS.build(cfg.model)
 
 
 def set_show_dir(cfg, show_dir, interval=1):

@@ -3,6 +3,7 @@ import torch
 from mmengine.hooks import Hook
 
 from mmhrnet.registry import HOOKS
+from mmhrnet.utils.build import mmcv_ops
 
 
 @HOOKS.register_module()
@@ -21,9 +22,7 @@ class ChannelsLastHook(Hook):
     priority = 'VERY_HIGH'
 
     def before_run(self, runner) -> None:
-        for name, module in runner.model.named_modules():
-            if type(module).__module__.startswith('mmcv.ops'):
-                raise ValueError(f'ChannelsLastHook: {name} is an mmcv op '
-                                 f'({type(module).__name__}) that reads NCHW memory only; '
-                                 'remove the hook from this config')
+        for name, module in mmcv_ops(runner.model):
+            raise ValueError(f'ChannelsLastHook: {name} is an mmcv op ({type(module).__name__}) '
+                             'that reads NCHW memory only; remove the hook from this config')
         runner.model.to(memory_format=torch.channels_last)

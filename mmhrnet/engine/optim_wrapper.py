@@ -3,10 +3,10 @@ import functools
 from contextlib import contextmanager
 
 import torch
-from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper
 
 from mmhrnet.registry import OPTIM_WRAPPERS
+from mmhrnet.utils.build import unwrap_model
 
 
 def _to_float(out):
@@ -57,7 +57,7 @@ class AutocastOptimWrapper(OptimWrapper):
 
     @contextmanager
     def optim_context(self, model):
-        target = model.module if is_model_wrapper(model) else model
+        target = unwrap_model(model)
         children = [getattr(target, n) for n in self.modules if hasattr(target, n)] or [target]
         device_type = next(target.parameters()).device.type
         for child in children:  # an instance attribute shadows the class's forward

@@ -87,8 +87,8 @@ def time_train_steps(cfg, data, dtype, steps=3, channels_last=None):
     when ``channels_last`` (None: when the config has ``ChannelsLastHook``)."""
     from mmengine.optim import build_optim_wrapper
 
-    from .cli import build_config_model
-    model = build_config_model(cfg).train()
+    from mmhrnet.utils.build import build_model
+    model = build_model(cfg).train()
     if channels_last is None:
         channels_last = any('ChannelsLastHook' in h.get('type', '')
                             for h in cfg.get('custom_hooks') or [])

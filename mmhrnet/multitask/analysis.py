@@ -17,9 +17,9 @@ from collections import defaultdict
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
-from mmengine.registry import DATASETS, MODELS, DefaultScope, init_default_scope
+from mmengine.registry import DATASETS, DefaultScope
 
-from mmhrnet.utils.checkpoint import load_checkpoint_strict
+from mmhrnet.utils.build import build_model, load_config
 
 MAC_LAYERS = (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear)
 
@@ -91,17 +91,11 @@ def flip_test_of(cfg):
 
 def build_for_test(config, checkpoint=None, options=None):
     """Model (eval mode) and test dataset of a config, under the config's default scope."""
-    cfg = Config.fromfile(config)
-    if options:
-        cfg.merge_from_dict(options)
-    scope = cfg.get('default_scope', 'mmengine')
-    init_default_scope(scope)
-    with DefaultScope.overwrite_default_scope(scope):
-        model = MODELS.build(cfg.model)
+    cfg = load_config(config, options)
+    model = build_model(cfg, checkpoint)  # in the config's default scope, strictly loaded
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmengine')):
         dataset = DATASETS.build(cfg.test_dataloader.dataset)
-    if checkpoint:
-        load_checkpoint_strict(model, checkpoint)
-    return model.eval(), dataset
+    return model, dataset
 
 
 def _image_steps(dataset, num_images):

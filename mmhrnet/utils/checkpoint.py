@@ -238,14 +238,6 @@ def check_fit(own, state, source, target, allow_missing=False):
                                  f'{problems}')
 
 
-def unwrap_model(model):
-    """The model inside DDP (mmengine's model wrappers) and test-time-augmentation wrappers."""
-    from mmengine.model import is_model_wrapper
-    if is_model_wrapper(model):
-        model = model.module
-    return getattr(model, 'module', model)  # test-time augmentation wraps the model
-
-
 def load_state_strict(model, state, source, target, allow_missing=False):
     """Load ``state`` into ``model`` after :func:`check_fit` passed (``allow_missing``: the
     model keys it lacks keep their values)."""
@@ -264,6 +256,7 @@ def load_checkpoint_strict(model, filename, target='the model of this config'):
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint not found: {filename}')
     checkpoint = read_checkpoint(filename)  # truncated, corrupt, NaN: one error naming it
+    from .build import unwrap_model
     state = strip_prefix(state_dict_of(checkpoint, f'checkpoint {filename}'))
     load_state_strict(unwrap_model(model), state, filename, target)
     return checkpoint

@@ -64,9 +64,29 @@ def randomize(model, seed=0):
     return state
 
 
-def max_rel_diff(a, b):
-    """Largest absolute difference over the largest magnitude of ``a``."""
-    return ((a - b).abs().max() / a.abs().max()).item()
+def max_rel_diff(ref, out):
+    """Largest absolute difference over the largest magnitude of the reference ``ref``.
+
+    Args:
+        ref (Tensor | array | tuple | list): The reference output(s).
+        out (Tensor | array | tuple | list): The output(s) compared with it, as many and of
+            the same shapes (a dropped output would otherwise pass).
+
+    Returns:
+        float: The worst over all outputs.
+    """
+    refs = tuple(ref) if isinstance(ref, (tuple, list)) else (ref, )
+    outs = tuple(out) if isinstance(out, (tuple, list)) else (out, )
+    if len(outs) != len(refs):
+        raise ValueError(f'{len(outs)} outputs, the reference has {len(refs)}')
+    worst = 0.0
+    for r, o in zip(refs, outs):
+        r, o = torch.as_tensor(r).float(), torch.as_tensor(o).float()
+        if o.shape != r.shape:
+            raise ValueError(f'output shape {tuple(o.shape)} differs from the reference '
+                             f'{tuple(r.shape)}')
+        worst = max(worst, ((r - o).abs().max() / r.abs().max()).item())
+    return worst
 
 
 def compare(upstream, ours, sizes, batch=2, seed=0):
@@ -109,7 +129,7 @@ def drop_in_table():
 
 
 # -- the sweep over every HRNet config an installed package ships -----------------------------
-DISTRIBUTIONS = {'mmpose': 'mmpose', 'mmseg': 'mmsegmentation', 'mmdet': 'mmdet'}
+UPSTREAM_PACKAGES = ('mmpose', 'mmseg', 'mmdet')
 # Input (H, W) per package: sides multiples of 32 (mmpose / mmdet need exact halvings), small.
 SWEEP_SIZES = {'mmpose': (64, 64), 'mmseg': (64, 64), 'mmdet': (64, 64)}
 _HRNET_LITERAL = re.compile(r"""['"]HRNet['"]""")
@@ -118,8 +138,8 @@ _HRNET_LITERAL = re.compile(r"""['"]HRNet['"]""")
 @functools.lru_cache(maxsize=None)
 def upstream_config_root(package):
     """The ``.mim/configs`` folder that the installed ``package`` ships."""
-    from mmengine.utils import get_installed_path
-    return osp.join(get_installed_path(DISTRIBUTIONS[package]), '.mim', 'configs')
+    from .build import config_root
+    return config_root(package)
 
 
 def base_files(path):
@@ -141,11 +161,8 @@ def base_files(path):
             for b in bases:
                 if '::' in b:
                     pkg, rel = b.split('::', 1)
-                    if pkg in DISTRIBUTIONS:
+                    if pkg in (*UPSTREAM_PACKAGES, 'mmhrnet'):
                         out.append(osp.join(upstream_config_root(pkg), rel))
-                    elif pkg == 'mmhrnet':  # this repository's configs
-                        out.append(osp.join(osp.dirname(osp.dirname(osp.dirname(
-                            osp.abspath(__file__)))), 'configs', rel))
                 else:
                     out.append(osp.normpath(osp.join(osp.dirname(path), b)))
             return out

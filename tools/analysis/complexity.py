@@ -11,7 +11,7 @@ import argparse
 
 from mmengine.config import DictAction
 
-from mmhrnet.engine import build_model_from_config
+from mmhrnet.utils.build import build_model, load_config
 from mmhrnet.models import ARCH_ZOO, HRNet
 from mmhrnet.utils.complexity import PoseHRNetV1, measure
 
@@ -30,7 +30,7 @@ def main():
 
     if args.target.endswith('.py'):
         rows = [(args.target,
-                 *measure(build_model_from_config(args.target, args.cfg_options), shape))]
+                 *measure(build_model(load_config(args.target, args.cfg_options)), shape))]
     else:
         archs = list(ARCH_ZOO) if args.target == 'all' else [args.target]
         rows = []

@@ -11,11 +11,11 @@ the config's training data, from a fixed seed; the norms are taken on the next b
 import argparse
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.optim import build_optim_wrapper
 from mmengine.runner import Runner
 
-from mmhrnet.engine import build_config_model
+from mmhrnet.utils.build import build_model, load_config
 from mmhrnet.multitask.analysis import task_gradient_norms
 
 
@@ -27,11 +27,9 @@ def main():
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     torch.manual_seed(args.seed)
-    model = build_config_model(cfg).train()
+    model = build_model(cfg).train()
     cfg.train_dataloader.update(num_workers=0, persistent_workers=False)
     loader = iter(Runner.build_dataloader(cfg.train_dataloader, seed=args.seed))
     optim = build_optim_wrapper(model, cfg.optim_wrapper)

@@ -27,7 +27,8 @@ import sys
 import torch
 
 from mmhrnet.convert import BACKBONE_SOURCES, SOURCES, load_and_convert
-from mmhrnet.engine import build_model_from_config, run_main
+from mmhrnet.engine import run_main
+from mmhrnet.utils.build import build_model
 from mmhrnet.utils.checkpoint import atomic_write
 
 
@@ -48,7 +49,7 @@ def main():
     for old, why in conv.dropped:
         print(f'  dropped {old}: {why}')
     lines, failed = conv.lines(), False
-    model = build_model_from_config(args.config) if args.config else None
+    model = build_model(args.config) if args.config else None
     if model is not None and args.source not in BACKBONE_SOURCES:
         check = conv.check(model)
         print(f"{args.config}: {len(check['missing'])} missing, {len(check['unexpected'])} "

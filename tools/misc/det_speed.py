@@ -15,7 +15,6 @@ import os.path as osp
 import time
 
 import torch
-from mmengine.config import Config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -33,16 +32,14 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    import mmhrnet  # noqa: F401
-    from mmdet.registry import MODELS
     from mmdet.structures import DetDataSample
-    from mmengine.registry import init_default_scope
-    init_default_scope('mmdet')
-    cfg = Config.fromfile(args.config)
+
+    from mmhrnet.utils.build import build_model, load_config
+    cfg = load_config(args.config)
     cfg.model.backbone.init_cfg = None
     cfg.model.test_cfg.rcnn.score_thr = args.score_thr
     torch.manual_seed(0)
-    model = MODELS.build(cfg.model).eval()
+    model = build_model(cfg)
     h, w = args.shape
     image = torch.randint(0, 256, (3, h, w), dtype=torch.uint8)
     sample = DetDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w),

@@ -21,12 +21,12 @@ import time
 
 import numpy as np
 import torch
-from mmengine.config import Config
-from mmengine.registry import DefaultScope, init_default_scope
+from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
 from mmhrnet.engine import resolve_resume
 from mmhrnet.utils import complexity
+from mmhrnet.utils.build import build_model, load_config
 from mmhrnet.utils.checkpoint import load_checkpoint_strict
 
 METRICS_FILE = 'compare_metrics.json'
@@ -194,17 +194,6 @@ def recipe(cfg):
     return text
 
 
-def build_model(cfg):
-    """Build ``cfg.model`` in the config's default scope (weights initialised)."""
-    from mmengine.registry import MODELS
-    scope = cfg.get('default_scope', 'mmseg')
-    init_default_scope(scope)
-    with DefaultScope.overwrite_default_scope(scope):
-        model = MODELS.build(cfg.model)
-    model.init_weights()
-    return model
-
-
 def measure(model, shape=(512, 512), speed_shape=(256, 256), repeats=5):
     """Params, multiply-adds at ``shape``, output stride, and images per second here.
 
@@ -241,7 +230,7 @@ def measured(cfg, work_dir):
     if osp.isfile(out):
         with open(out) as f:
             return json.load(f)
-    result = measure(build_model(cfg))
+    result = measure(build_model(cfg, init_weights=True))
     _write_json(out, result)
     return result
 
@@ -437,11 +426,9 @@ def write_figure(rows, palette, path):
     plt.close(fig)
 
 
-def load_config(path, iters=None, batch_size=None, cfg_options=None):
+def scheduled_config(path, iters=None, batch_size=None, cfg_options=None):
     """A network's config with ``cfg_options`` merged and its first schedule applied."""
-    cfg = Config.fromfile(path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    cfg = load_config(path, cfg_options)
     return apply_schedule(cfg, iters or cfg.train_cfg.max_iters,
                           batch_size or cfg.train_dataloader.batch_size)
 
@@ -455,7 +442,7 @@ def train_network(path, work_dir, iters=None, batch_size=None, cfg_options=None,
     """
     if threads:
         torch.set_num_threads(threads)
-    cfg = load_config(path, iters, batch_size, cfg_options)
+    cfg = scheduled_config(path, iters, batch_size, cfg_options)
     return train_converged(cfg, osp.join(work_dir, network_name(path)), tolerance,
                            max_doublings)
 
@@ -521,7 +508,7 @@ def compare(configs, work_dir, out_dir=None, iters=None, batch_size=None, num_im
                 f'{p}: {e}' for p, e in failures.items()))
     rows, meta = [], None
     for path in configs:
-        cfg = load_config(path, iters, batch_size, cfg_options)
+        cfg = scheduled_config(path, iters, batch_size, cfg_options)
         name = network_name(path)
         net_dir = osp.join(work_dir, name)
         try:
