@@ -265,7 +265,7 @@ def test_malformed_detection_file_names_file_and_detection(people, cfg, tmp_path
 
 
 def test_task_gradient_norms_follow_the_loss_weights(cfg):
-    from mmhrnet.multitask.analysis import task_gradient_norms
+    from mmhrnet.analysis.multitask_compare import task_gradient_norms
     _, data = batch(cfg)
     norms = {}
     for weight in (1., 10.):
@@ -365,12 +365,14 @@ def test_coco_config_builds_and_reads_coco_people(coco_tiny):
     assert float((masks & person[0]).sum() / (masks | person[0]).sum()) > 0.95
 
 
-def test_hook_counted_macs_equal_the_traced_count():
-    from mmhrnet.models import HRNet
-    from mmhrnet.multitask.analysis import MacCounter
-    from mmhrnet.utils.complexity import complexity
-    model = HRNet(arch='w18_small_v1').eval()
-    x = torch.rand(1, 3, 64, 96)
+def test_mac_counter_counts_conv_transposed_conv_and_linear():
+    from mmhrnet.utils.complexity import MacCounter, published_gflops
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.ReLU(),  # 8*8 outputs x 4 x 3*9
+        torch.nn.ConvTranspose2d(4, 2, 2, stride=2),  # 4*8*8 inputs x 2 x 2*2
+        torch.nn.Flatten(), torch.nn.Linear(2 * 16 * 16, 3))  # 512 x 3
+    x = torch.rand(1, 3, 8, 8)
     with MacCounter(model) as counter, torch.no_grad():
         model(x)
-    assert counter.macs == complexity(model, (x, ))['macs']
+    assert counter.macs == 8 * 8 * 4 * 27 + 256 * 2 * 4 + 512 * 3
+    assert published_gflops(3 * 2 ** 30) == 3

@@ -137,7 +137,7 @@ def _samples(labels, preds):
 
 
 def test_ground_truth_as_prediction_scores_100():
-    from mmhrnet.seg.baselines.compare import PART_GROUPS
+    from mmhrnet.analysis.seg_compare import PART_GROUPS
     from mmhrnet.seg.baselines.metrics import SegCompareMetric
     from mmhrnet.synthetic import PART_CLASSES
     labels = []
@@ -211,7 +211,7 @@ def test_compare_command_trains_to_plateau_resumes_and_rebuilds(tmp_path):
 
 
 def test_plateau_and_val_curve(tmp_path):
-    from mmhrnet.seg.baselines.compare import plateaued, val_curve
+    from mmhrnet.analysis.seg_compare import plateaued, val_curve
     assert plateaued([(1, 10.0), (2, 30.0), (3, 30.9)])
     assert not plateaued([(1, 10.0), (2, 30.0), (3, 31.2)])
     assert not plateaued([(3, 30.0)])

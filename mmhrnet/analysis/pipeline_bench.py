@@ -160,7 +160,7 @@ class Upstream:
 
 def upstream_models(pose_model, pose_cfg, det_model=None, det_cfg=None):
     """The upstream (mmpose / mmdet HRNet) models with our models' weights and test configs."""
-    from mmhrnet.deploy.benchmark import upstream_model
+    from mmhrnet.analysis.backend_bench import upstream_model
     models = []
     for ours, cfg, package in ((pose_model, pose_cfg, 'mmpose'), (det_model, det_cfg, 'mmdet')):
         if ours is None:
@@ -232,7 +232,7 @@ def _network(model, task):
 def network_seconds(pose_model, det_model, pose_input, det_input, min_seconds):
     """Median seconds of the pose network on ``pose_input`` plus the det network on
     ``det_input``."""
-    from mmhrnet.deploy.benchmark import time_path
+    from mmhrnet.analysis.backend_bench import time_path
     total = 0.0
     for model, task, x in ((pose_model, 'pose', pose_input), (det_model, 'det', det_input)):
         if model is None:

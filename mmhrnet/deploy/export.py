@@ -76,6 +76,16 @@ def _jsonable(obj):
     return str(obj)
 
 
+def onnx_export(module, example, path, output_names=None, dynamic_axes=None):
+    """Export ``module(example)`` to the ONNX file ``path``: the one ``torch.onnx.export`` call
+    (TorchScript exporter, opset 17; the input is named ``inputs``)."""
+    with torch.no_grad():
+        torch.onnx.export(module, (example, ), path, dynamo=False, opset_version=17,
+                          input_names=['inputs'], output_names=output_names,
+                          dynamic_axes=dynamic_axes)
+    return path
+
+
 class Graph:
     """One network to export: ``module(example) -> outputs``, ``dynamic`` input axes."""
 
@@ -92,11 +102,7 @@ class Graph:
         path = osp.join(folder, self.onnx)
         names = ['inputs', *self.output_names]
         axes = {n: self.dynamic for n in names} if self.dynamic else None
-        with torch.no_grad():
-            torch.onnx.export(self.module, (self.example, ), path, dynamo=False,
-                              opset_version=17, input_names=['inputs'],
-                              output_names=self.output_names, dynamic_axes=axes)
-        return path
+        return onnx_export(self.module, self.example, path, self.output_names, axes)
 
     def describe(self):
         shape = [None if i in self.dynamic else s for i, s in enumerate(self.example.shape)]

@@ -24,10 +24,11 @@ import json
 import torch
 from tqdm import tqdm
 
+from mmhrnet.analysis.backend_bench import (ROUNDS, TASK_MODELS, benchmark_task, count_paths,
+                                             cpu_peaks, format_table, plot)
 from mmhrnet.deploy.backend.openvino import cpu_capabilities
-from mmhrnet.deploy.benchmark import (ROUNDS, TASK_MODELS, benchmark_task, count_paths,
-                                      cpu_peaks, format_table, plot)
 from mmhrnet.engine.precision import cpu_flags, cpu_model
+from mmhrnet.utils.complexity import published_gflops
 
 
 def parse_args():
@@ -74,12 +75,14 @@ def main():
           f'{torch.backends.cpu.get_cpu_capability()}; AMX {"amx_bf16" in flags}, '
           f'AVX512-BF16 {"avx512_bf16" in flags}, VNNI {"avx512_vnni" in flags}')
     print(f'reference micro-benchmarks (torch): fp32 3x3 conv {peaks["fp32_conv"]:.0f} '
-          f'GFLOP/s, bf16 matmul {peaks["bf16_matmul"]:.0f} GFLOP/s')
+          f'GMAC/s, bf16 matmul {peaks["bf16_matmul"]:.0f} GMAC/s')
     for task in tasks:
-        gflop = next(r['gflop'] for r in rows if r['task'] == task)
-        print(f'{task}: {gflop:.1f} GFLOP per image -> reference lines fp32 '
-              f'{peaks["fp32_conv"] / gflop:.2f} img/s, bf16 {peaks["bf16_matmul"] / gflop:.2f}'
-              ' img/s (references, not bounds: fused and Winograd kernels beat them)')
+        macs = next(r['macs'] for r in rows if r['task'] == task)
+        gmacs = macs / 1e9
+        print(f'{task}: {gmacs:.2f} GMACs per image (the papers\' {published_gflops(macs):.2f} '
+              f'"GFLOPs") -> reference lines fp32 {peaks["fp32_conv"] / gmacs:.2f} img/s, bf16 '
+              f'{peaks["bf16_matmul"] / gmacs:.2f} img/s (references, not bounds: fused and '
+              'Winograd kernels beat them)')
     print()
     print(format_table(rows))
     if args.profile:

@@ -25,7 +25,7 @@ import argparse
 import torch
 from mmengine.config import DictAction
 
-from mmhrnet.multitask.analysis import (build_for_test, flip_test_of, inference_costs,
+from mmhrnet.analysis.multitask_compare import (build_for_test, flip_test_of, inference_costs,
                                         keypoint_gmacs_per_person, last_val_metrics)
 from mmhrnet.tasks import TASKS, multitask_key
 from mmhrnet.utils.checkpoint import find_checkpoint

@@ -29,8 +29,9 @@ import os.path as osp
 import torch
 from mmengine.config import DictAction
 
-from mmhrnet.seg.baselines import overfit_configs
-from mmhrnet.seg.baselines.compare import compare
+from mmhrnet.analysis.seg_compare import compare
+from mmhrnet.analysis.seg_diagnose import overfit_configs
+from mmhrnet.utils.build import config_root
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -62,12 +63,12 @@ def main():
     parser.add_argument('--overfit', type=int, metavar='STEPS',
                         help='instead: fit one batch of 4 training crops for STEPS steps per '
                         'network and report loss, IoU on the batch and the left/right pair '
-                        'trap (mmhrnet.seg.baselines.diagnose); JSON into --out-dir')
+                        'trap (mmhrnet.analysis.seg_diagnose); JSON into --out-dir')
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     configs = args.configs or sorted(
-        glob.glob(osp.join(ROOT, 'configs/seg_baselines/*_synthetic-parts-256x256.py')))
+        glob.glob(osp.join(config_root(), 'seg_baselines/*_synthetic-parts-256x256.py')))
     if not configs:
         parser.error('no configs given or found')
     if args.overfit:

@@ -16,7 +16,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.runner import Runner
 
 from mmhrnet.utils.build import build_model, load_config
-from mmhrnet.multitask.analysis import task_gradient_norms
+from mmhrnet.analysis.multitask_compare import task_gradient_norms
 
 
 def main():

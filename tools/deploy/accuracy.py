@@ -14,7 +14,7 @@ import argparse
 
 from mmengine.config import DictAction
 
-from mmhrnet.deploy.accuracy import accuracy_table, format_accuracy
+from mmhrnet.analysis.accuracy import accuracy_table, format_accuracy
 
 
 def main():

@@ -2,11 +2,9 @@
 (multiply-adds and images per second) measured on real test images, side by side; and the
 gradient each task's loss sends into the shared backbone (what ``loss_weights`` balance).
 
-Multiply-adds are counted by hooks on every convolution and linear layer during the real test
-step (``torch.fx`` / jit tracing cannot follow mmdet's proposal and NMS code), so they include
-exactly the proposals, detections and person crops each model processed on those images:
-the published convention (convolutions and linears; norms, activations, resizing, NMS left
-out), in decimal GMACs.
+Multiply-adds are counted by :class:`mmhrnet.utils.complexity.MacCounter` during the real
+test step, so they include exactly the proposals, detections and person crops each model
+processed on those images, in decimal GMACs (``macs / 1e9``).
 """
 import glob
 import json
@@ -20,37 +18,7 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import DATASETS, DefaultScope
 
 from mmhrnet.utils.build import build_model, load_config
-
-MAC_LAYERS = (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear)
-
-
-def _macs_of(module, inputs, output):
-    if isinstance(module, torch.nn.Conv2d):
-        kh, kw = module.kernel_size
-        return output.numel() * module.in_channels // module.groups * kh * kw
-    if isinstance(module, torch.nn.ConvTranspose2d):
-        kh, kw = module.kernel_size
-        return inputs[0].numel() * module.out_channels // module.groups * kh * kw
-    return output.numel() * module.in_features
-
-
-class MacCounter:
-    """Context manager adding up the multiply-adds of convs and linears that run inside it."""
-
-    def __init__(self, model):
-        self.model, self.macs, self._handles = model, 0, []
-
-    def _hook(self, module, inputs, output):
-        self.macs += _macs_of(module, inputs, output)
-
-    def __enter__(self):
-        self._handles = [m.register_forward_hook(self._hook) for m in self.model.modules()
-                         if isinstance(m, MAC_LAYERS)]
-        return self
-
-    def __exit__(self, *exc):
-        for h in self._handles:
-            h.remove()
+from mmhrnet.utils.complexity import MacCounter
 
 
 def last_val_metrics(work_dir, with_config=False):

@@ -18,6 +18,8 @@ from mmengine.dataset import pseudo_collate
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 
+from mmhrnet.utils.build import build_model, load_config
+
 
 def _batch_iou(pred, gt, num_classes, ignore_index=255):
     """Per-class IoU (percent, NaN for a class absent from both) of label tensors."""
@@ -51,13 +53,11 @@ def overfit_batch(cfg, steps=300, num_images=4, log_every=50, warmup=50, flip_pa
         true class and its mirror on the pixels of paired classes, and ``trap``, the percent
         of those pixels whose argmax is background while true + mirror outscore it).
     """
-    from mmengine.registry import DATASETS, MODELS
+    from mmengine.registry import DATASETS
     torch.manual_seed(seed)
     np.random.seed(seed)
-    scope = cfg.get('default_scope', 'mmseg')
-    with DefaultScope.overwrite_default_scope(scope):
-        model = MODELS.build(cfg.model)
-        model.init_weights()
+    model = build_model(cfg, init_weights=True)
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmseg')):
         dataset = DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset))
     model.to(memory_format=torch.channels_last)  # as ChannelsLastHook trains it
     batch = pseudo_collate([dataset[i] for i in range(num_images)])
@@ -117,14 +117,10 @@ def overfit_configs(configs, out_file=None, cfg_options=None, logger=print, **kw
     """
     import json
 
-    from mmengine.config import Config
-
-    from .compare import LABELS, network_name
+    from .seg_compare import LABELS, network_name
     results = {}
     for path in configs:
-        cfg = Config.fromfile(path)
-        if cfg_options:
-            cfg.merge_from_dict(cfg_options)
+        cfg = load_config(path, cfg_options)
         name = network_name(path)
         logger(f'== {LABELS.get(name, name)} ({path})')
         results[name] = overfit_batch(cfg, flip_pairs=cfg.get('flip_pairs', ()),

@@ -5,12 +5,12 @@ import time
 
 from mmhrnet.tasks import TASKS, task_of
 
-from .backend.openvino import cpu_capabilities
-from .backend_model import load_backend_model
-from .evaluate import evaluate
-from .export import export_model
-from .optimize import optimize_model
-from .task import build_model, load_config
+from mmhrnet.deploy.backend.openvino import cpu_capabilities
+from mmhrnet.deploy.backend_model import load_backend_model
+from mmhrnet.deploy.evaluate import evaluate
+from mmhrnet.deploy.export import export_model
+from mmhrnet.deploy.optimize import optimize_model
+from mmhrnet.utils.build import build_model, load_config
 
 
 

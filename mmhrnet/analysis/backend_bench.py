@@ -15,16 +15,18 @@ import torch
 
 from mmhrnet.utils import fidelity
 
-from .backend import get_backend
-from .export import ONNX_FILE
-from .optimize import optimize_model
-from .task import ExportedNet, build_model, load_config
+from mmhrnet.deploy.backend import get_backend
+from mmhrnet.deploy.export import ONNX_FILE, onnx_export
+from mmhrnet.deploy.optimize import optimize_model
+from mmhrnet.deploy.task import ExportedNet
+from mmhrnet.utils.build import build_model, config_file, load_config
+from mmhrnet.utils.complexity import complexity
 
 # task -> (config, default input (H, W), upstream package)
 TASK_MODELS = {
-    'pose': ('configs/pose/hrnet_w32_coco.py', (256, 192), 'mmpose'),
-    'seg': ('configs/seg/hrnetv2_w18_cityscapes.py', (512, 1024), 'mmseg'),
-    'det': ('configs/det/faster_rcnn_hrnetv2p_w32_coco.py', (800, 1344), 'mmdet'),
+    'pose': ('mmhrnet::pose/hrnet_w32_coco.py', (256, 192), 'mmpose'),
+    'seg': ('mmhrnet::seg/hrnetv2_w18_cityscapes.py', (512, 1024), 'mmseg'),
+    'det': ('mmhrnet::det/faster_rcnn_hrnetv2p_w32_coco.py', (800, 1344), 'mmdet'),
 }
 OPTIONS = {'seg': {'model.backbone.norm_cfg': dict(type='BN'),
                    'model.decode_head.norm_cfg': dict(type='BN')}}
@@ -88,18 +90,19 @@ def time_paths(paths, inputs, min_seconds=2.0, rounds=ROUNDS, progress=None):
 
 
 def cpu_peaks(threads, seconds=1.0):
-    """Measured GFLOP/s of an fp32 3x3 convolution and a bf16 matmul on this CPU (torch): a
-    reference line for the rows, not a bound (fused and Winograd kernels beat it)."""
+    """Measured multiply-adds per second (GMAC/s) of an fp32 3x3 convolution and a bf16 matmul
+    on this CPU (torch): a reference line for the rows, not a bound (fused and Winograd kernels
+    beat it)."""
     torch.set_num_threads(threads)
     conv = torch.nn.Conv2d(128, 128, 3, padding=1, bias=False).eval()
     x = torch.randn(8, 128, 56, 56)
-    conv_flops = 2 * 128 * 128 * 9 * 56 * 56 * 8
+    conv_macs = 128 * 128 * 9 * 56 * 56 * 8
     a = torch.randn(2048, 2048, dtype=torch.bfloat16)
-    mm_flops = 2 * 2048 ** 3
+    mm_macs = 2048 ** 3
     with torch.no_grad():
         conv_t = time_path(conv, x, seconds)[0]
         mm_t = time_path(lambda m: m @ m, a, seconds)[0]
-    return dict(fp32_conv=conv_flops / conv_t / 1e9, bf16_matmul=mm_flops / mm_t / 1e9)
+    return dict(fp32_conv=conv_macs / conv_t / 1e9, bf16_matmul=mm_macs / mm_t / 1e9)
 
 
 def upstream_model(cfg, package, ours_model):
@@ -136,7 +139,7 @@ def build_paths(task, cfg, model, upstream, shape, batch, workdir, precisions, c
     """The named callables to time: upstream eager, mmhrnet eager / fast torch, and the
     exported model on each backend and precision (int8 calibrated on random inputs); with
     ``profile``, each OpenVINO one carries a twin session that records per-layer times."""
-    from .backend.openvino import cpu_capabilities
+    from mmhrnet.deploy.backend.openvino import cpu_capabilities
     bf16 = 'BF16' in cpu_capabilities()
     paths = {}
     up_net, net = ExportedNet(upstream, task).eval(), ExportedNet(model, task).eval()
@@ -153,9 +156,7 @@ def build_paths(task, cfg, model, upstream, shape, batch, workdir, precisions, c
     onnx_file = osp.join(workdir, ONNX_FILE)
     example = torch.randn(batch, 3, *shape)
     log(f'{task}: exporting to ONNX at {tuple(example.shape)}')
-    with torch.no_grad():
-        torch.onnx.export(net, (example, ), onnx_file, dynamo=False, opset_version=17,
-                          input_names=['inputs'])
+    onnx_export(net, example, onnx_file)
     gen = torch.Generator().manual_seed(1)
     calib_inputs = [torch.randn(batch, 3, *shape, generator=gen).numpy() for _ in range(calib)]
     threads = torch.get_num_threads()
@@ -215,17 +216,15 @@ def benchmark_task(task, batch_sizes, precisions=('fp32', 'bf16', 'int8'), shape
     """Rows of one task: path, batch, img/s, latency, ratio to upstream, max diff, peak MB
     (and, with ``profile``, where each path's time goes: :func:`profile_path`)."""
     config, default, package = TASK_MODELS[task]
-    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     # BN for SyncBN: one CPU process (the same arithmetic in eval mode)
-    cfg = load_config(osp.join(root, config), OPTIONS.get(task))
+    cfg = load_config(config_file(config), OPTIONS.get(task))
     shape = tuple(shape or default)
     torch.manual_seed(0)
     model = build_model(cfg)
     fidelity.randomize(model)  # random weights and BN statistics: differences show
     upstream = upstream_model(cfg, package, model)
     upstream.load_state_dict(model.state_dict(), strict=True)
-    from mmhrnet.utils import complexity
-    gflop = 2 * complexity(ExportedNet(model, task), (torch.zeros(1, 3, *shape), ))['macs'] / 1e9
+    macs = complexity(ExportedNet(model, task), (torch.zeros(1, 3, *shape), ))['macs']
     rows = []
     for batch in batch_sizes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -238,8 +237,9 @@ def benchmark_task(task, batch_sizes, precisions=('fp32', 'bf16', 'int8'), shape
             for name, (latency, out, peak) in timed.items():
                 rows.append(dict(task=task, path=name, batch=batch, img_s=batch / latency,
                                  latency_ms=latency * 1e3, ratio=ref_latency / latency,
-                                 max_rel_diff=fidelity.max_rel_diff(ref, out), peak_mb=peak / 2**20,
-                                 shape=shape, gflop=gflop))
+                                 max_rel_diff=fidelity.max_rel_diff(ref, out),
+                                 peak_mb=peak / 2**20,
+                                 shape=shape, macs=macs))
                 if profile:
                     with torch.no_grad():
                         times = profile_path(paths[name], x)
