@@ -44,8 +44,8 @@ def test_benchmark_table_rows_ratios_and_chart(tmp_path):
     for path, row in rows.items():  # same weights: every fp32 path gives the upstream output
         assert row['max_rel_diff'] < (5e-2 if 'bf16' in path else 1e-4), (path, row)
         assert row['img_s'] > 0 and row['batch'] == 1
-    from mmhrnet.deploy.backend.openvino import cpu_capabilities
-    if 'BF16' in cpu_capabilities():  # bf16 reuses the fp32 IR that a live session maps
+    from mmhrnet.utils.cpu import cpu_has_bf16
+    if cpu_has_bf16():  # bf16 reuses the fp32 IR that a live session maps
         assert rows['openvino bf16']['max_rel_diff'] > 1e-5
     assert 'Convolution' in rows['openvino fp32']['profile'], rows['openvino fp32']
     assert 'conv' in rows['mmhrnet fp32 eager']['profile'], rows['mmhrnet fp32 eager']

@@ -5,17 +5,17 @@ import time
 
 from mmhrnet.tasks import TASKS, task_of
 
-from mmhrnet.deploy.backend.openvino import cpu_capabilities
 from mmhrnet.deploy.backend_model import load_backend_model
 from mmhrnet.deploy.evaluate import evaluate
 from mmhrnet.deploy.export import export_model
 from mmhrnet.deploy.optimize import optimize_model
 from mmhrnet.utils.build import build_model, load_config
+from mmhrnet.utils.cpu import cpu_has_bf16
 
 
 
 def all_paths():
-    bf16 = 'BF16' in cpu_capabilities()
+    bf16 = bool(cpu_has_bf16())  # torch and OpenVINO alike
     paths = [('torch', 'fp32'), ('torch fast', 'fp32')] + ([('torch fast', 'bf16')] if bf16
                                                           else [])
     for backend in ('onnxruntime', 'openvino'):

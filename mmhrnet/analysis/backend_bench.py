@@ -21,6 +21,7 @@ from mmhrnet.deploy.optimize import optimize_model
 from mmhrnet.deploy.task import ExportedNet
 from mmhrnet.utils.build import build_model, config_file, load_config
 from mmhrnet.utils.complexity import complexity
+from mmhrnet.utils.cpu import cpu_has_bf16
 
 # task -> (config, default input (H, W), upstream package)
 TASK_MODELS = {
@@ -139,8 +140,7 @@ def build_paths(task, cfg, model, upstream, shape, batch, workdir, precisions, c
     """The named callables to time: upstream eager, mmhrnet eager / fast torch, and the
     exported model on each backend and precision (int8 calibrated on random inputs); with
     ``profile``, each OpenVINO one carries a twin session that records per-layer times."""
-    from mmhrnet.deploy.backend.openvino import cpu_capabilities
-    bf16 = 'BF16' in cpu_capabilities()
+    bf16 = bool(cpu_has_bf16())  # torch and OpenVINO alike
     paths = {}
     up_net, net = ExportedNet(upstream, task).eval(), ExportedNet(model, task).eval()
     paths['upstream fp32 eager'] = up_net

@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from mmhrnet.engine.optim_wrapper import autocast_forward
-from mmhrnet.engine.precision import cpu_has_bf16
+from mmhrnet.utils.cpu import cpu_has_bf16
 from mmhrnet.utils.build import has_mmcv_ops, unwrap_model
 
 # Children of an OpenMMLab model that carry the network's multiply-adds, in forward order.

@@ -1,7 +1,6 @@
 """Training precision: what the CPU offers, ``--amp``, and a short probe that measures which
 precision trains the actual model faster on this machine."""
 import copy
-import functools
 import hashlib
 import json
 import os
@@ -12,38 +11,7 @@ import warnings
 
 import torch
 
-
-@functools.lru_cache(maxsize=None)
-def cpu_flags():
-    """The feature flags of this CPU (``flags`` of /proc/cpuinfo); None where unknown."""
-    try:
-        with open('/proc/cpuinfo') as f:
-            return frozenset(next(line for line in f if line.startswith('flags')).split()[2:])
-    except (OSError, StopIteration):
-        return None
-
-
-def cpu_model():
-    """This CPU's model name (``model name`` of /proc/cpuinfo), or the platform's processor."""
-    try:
-        with open('/proc/cpuinfo') as f:
-            return next(line for line in f if line.startswith('model name')).split(':', 1)[1] \
-                .strip()
-    except (OSError, StopIteration):
-        import platform
-        return platform.processor() or 'unknown'
-
-
-def cpu_has_amx():
-    """Whether this CPU has AMX bf16 tiles (``amx_bf16`` in /proc/cpuinfo); None where unknown."""
-    flags = cpu_flags()
-    return None if flags is None else 'amx_bf16' in flags
-
-
-def cpu_has_bf16():
-    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX); None where unknown."""
-    flags = cpu_flags()
-    return None if flags is None else bool({'avx512_bf16', 'amx_bf16'} & flags)
+from mmhrnet.utils.cpu import cpu_flags, cpu_has_amx, cpu_has_bf16, cpu_model  # noqa: F401
 
 
 def enable_amp(cfg):

@@ -26,8 +26,7 @@ from tqdm import tqdm
 
 from mmhrnet.analysis.backend_bench import (ROUNDS, TASK_MODELS, benchmark_task, count_paths,
                                              cpu_peaks, format_table, plot)
-from mmhrnet.deploy.backend.openvino import cpu_capabilities
-from mmhrnet.engine.precision import cpu_flags, cpu_model
+from mmhrnet.utils.cpu import cpu_flags, cpu_has_bf16, cpu_model
 from mmhrnet.utils.complexity import published_gflops
 
 
@@ -56,7 +55,7 @@ def main():
     tasks = list(TASK_MODELS) if args.task == 'all' else [args.task]
     batches = {t: args.batch_sizes or ([1, 8] if t == 'pose' else [1]) for t in tasks}
     flags = cpu_flags() or set()
-    bf16 = 'BF16' in cpu_capabilities()
+    bf16 = bool(cpu_has_bf16())
     total = ROUNDS * sum(len(batches[t]) for t in tasks) * count_paths(
         args.precisions, args.compile, bf16)
     peaks = cpu_peaks(args.threads)

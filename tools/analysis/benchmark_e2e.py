@@ -23,8 +23,7 @@ from tqdm import tqdm
 
 from mmhrnet.analysis.pipeline_bench import (PATHS, PRESETS, SCENARIOS, benchmark_pipeline,
                                              count_rows, format_table, plot, preset_configs)
-from mmhrnet.deploy.backend.openvino import cpu_capabilities
-from mmhrnet.engine.precision import cpu_flags, cpu_model
+from mmhrnet.utils.cpu import cpu_summary
 
 
 def parse_args():
@@ -67,11 +66,8 @@ def main():
                                   tuple(size), args.paths, args.scenarios,
                                   args.rounds, args.net_seconds, progress=bar, log=bar.write,
                                   on_row=save)
-    flags = cpu_flags() or set()
-    print(f'\nCPU: {cpu_model()}, {args.threads} threads, torch '
-          f'{torch.backends.cpu.get_cpu_capability()}; OpenVINO sees '
-          f'{", ".join(sorted(cpu_capabilities()))}; VNNI '
-          f'{bool(flags & {"avx512_vnni", "avx_vnni"})}, AMX {"amx_bf16" in flags}')
+    print(f'\nCPU: {cpu_summary()}, {args.threads} threads, torch '
+          f'{torch.backends.cpu.get_cpu_capability()}')
     print(f'pose {pose.filename}\ndet {det.filename}\n')
     print(format_table(rows))
     if args.out:

@@ -16,7 +16,7 @@ import tempfile
 import torch
 
 from mmhrnet.analysis.export_bench import PATHS, benchmark_model, format_rows
-from mmhrnet.engine.precision import cpu_flags, cpu_model
+from mmhrnet.utils.cpu import cpu_summary
 
 
 def parse_args():
@@ -53,10 +53,7 @@ def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
     paths = [tuple(p.split(':')) for p in args.paths]
-    flags = cpu_flags() or set()
-    features = ', '.join(f for f in ('avx2', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_bf16')
-                         if f in flags)
-    print(f'CPU: {cpu_model()} ({features}); {args.threads} threads')
+    print(f'CPU: {cpu_summary()}; {args.threads} threads')
     with tempfile.TemporaryDirectory() as tmp:
         for task in ('det', 'multitask'):
             spec = getattr(args, task)

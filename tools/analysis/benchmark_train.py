@@ -17,8 +17,8 @@ import torch
 from mmengine.config import Config, DictAction
 from tqdm import tqdm
 
-from mmhrnet.engine.precision import (cpu_has_amx, cpu_has_bf16, cpu_model, first_train_batch,
-                                      time_train_steps)
+from mmhrnet.engine.precision import first_train_batch, time_train_steps
+from mmhrnet.utils.cpu import cpu_has_amx, cpu_has_bf16, cpu_model
 
 # The quickstart model, and HRNet-W32 at 256x192 (the COCO recipe) reading the synthetic people
 # (the same COCO format) so that it runs without COCO on disk.

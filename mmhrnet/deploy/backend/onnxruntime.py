@@ -8,7 +8,7 @@ import os.path as osp
 
 import numpy as np
 
-from mmhrnet.engine.precision import cpu_flags
+from mmhrnet.utils.cpu import cpu_has_vnni
 
 
 def check(precision):
@@ -66,7 +66,7 @@ def convert(onnx_file, out_dir, precision, calib_inputs=None):
     quant_pre_process(onnx_file, prepared, skip_symbolic_shape=True)
     name = f'{stem}_ort_int8.onnx'
     # Without VNNI, 8-bit products can saturate: ONNX Runtime's guidance is 7-bit weights.
-    vnni = bool({'avx512_vnni', 'avx_vnni', 'amx_int8'} & (cpu_flags() or set()))
+    vnni = bool(cpu_has_vnni())
     quantize_static(prepared, osp.join(out_dir, name), Reader(), quant_format=QuantFormat.QDQ,
                     per_channel=True, reduce_range=not vnni, activation_type=QuantType.QUInt8,
                     weight_type=QuantType.QInt8, nodes_to_exclude=output_layers(prepared))

@@ -10,16 +10,13 @@ import numpy as np
 HINTS = {'fp32': 'f32', 'bf16': 'bf16', 'int8': 'f32'}
 
 
-def cpu_capabilities():
-    import openvino as ov
-    return set(ov.Core().get_property('CPU', 'OPTIMIZATION_CAPABILITIES'))
-
-
 def check(precision):
-    """Raise when this CPU cannot run ``precision`` (bf16 without bf16 units)."""
-    if precision == 'bf16' and 'BF16' not in cpu_capabilities():
-        raise ValueError('this CPU has no bf16 units (OpenVINO reports '
-                         f'{sorted(cpu_capabilities())}): use --precision fp32 or int8')
+    """Raise when this CPU cannot run ``precision`` (bf16 without bf16 units: the same probe,
+    :func:`mmhrnet.utils.cpu.cpu_has_bf16`, as the torch paths)."""
+    from mmhrnet.utils.cpu import cpu_has_bf16, cpu_summary
+    if precision == 'bf16' and not cpu_has_bf16():
+        raise ValueError(f'this CPU has no bf16 units ({cpu_summary()}): use --precision fp32 '
+                         'or int8')
 
 
 COMPUTE_OPS = {'Convolution', 'GroupConvolution', 'ConvolutionBackpropData', 'MatMul'}
