@@ -180,21 +180,11 @@ def load_bbox_file(path: str, category_id: int = 1) -> dict:
     Raises:
         InferenceInputError: The file is missing, not JSON or malformed.
     """
-    from mmhrnet.validation import (MalformedInputError, check_detections, load_json,
-                                    log_zero_boxes)
+    from mmhrnet.validation import MalformedInputError, load_detections
     try:
-        entries = load_json(path, 'bbox file')
-        zero = check_detections(entries, path, need_category=False)
+        return load_detections(path, category_id, need_category=False, what='bbox file')
     except (OSError, MalformedInputError) as e:
         raise InferenceInputError(str(e)) from None
-    log_zero_boxes(zero, 'detections', path)
-    boxes: dict = {}
-    for entry in entries:
-        x, y, w, h = entry['bbox']
-        if entry.get('category_id', category_id) == category_id and w > 0 and h > 0:
-            boxes.setdefault(entry['image_id'], []).append([x, y, x + w, y + h,
-                                                             entry['score']])
-    return {k: np.array(v, dtype=np.float64) for k, v in boxes.items()}
 
 
 # A given box must lie at least this much inside its image (fraction of its area): a box

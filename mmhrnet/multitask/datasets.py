@@ -29,7 +29,7 @@ from mmpose.structures.keypoint import flip_keypoints
 from mmhrnet.registry import DATASETS, TRANSFORMS
 from mmhrnet.seg import rasterize_person_masks
 from mmhrnet.synthetic import PART_CLASSES, PART_FLIP_PAIRS, PART_PALETTE
-from mmhrnet.validation import check_detections, load_json, log_zero_boxes
+from mmhrnet.validation import load_detections
 
 # mmpose's COCO keypoint metainfo (sigmas, flip indices), as installed with mmpose
 COCO_POSE_METAINFO = osp.join(osp.dirname(mmpose.__file__), '.mim', 'configs', '_base_',
@@ -112,19 +112,10 @@ class PeopleDataset(CocoDataset):
     def _given_boxes(self, image_ids):
         """``image id: (boxes (N, 4) xyxy, scores (N,))`` of the person detections of
         ``bbox_file`` (category 1, score >= ``det_bbox_thr``), checked first."""
-        dets = load_json(self.bbox_file, 'detection file')
-        zero = check_detections(dets, self.bbox_file, image_ids, self.ann_file)
-        log_zero_boxes(zero, 'detections', self.bbox_file, action='kept (as mmpose does)')
-        grouped = {}
-        for det in dets:
-            if det['category_id'] == 1 and det['score'] >= self.det_bbox_thr:
-                x, y, w, h = det['bbox']
-                grouped.setdefault(det['image_id'], []).append([x, y, x + w, y + h, det['score']])
-        out = {}
-        for img_id, rows in grouped.items():
-            rows = np.asarray(rows, np.float32)
-            out[img_id] = (rows[:, :4], rows[:, 4])
-        return out
+        boxes = load_detections(self.bbox_file, image_ids=image_ids, ann_file=self.ann_file,
+                                keep_zero=True, score_thr=self.det_bbox_thr)
+        return {img_id: (rows[:, :4].astype(np.float32), rows[:, 4].astype(np.float32))
+                for img_id, rows in boxes.items()}
 
     def parse_data_info(self, raw_data_info):
         img_info, anns = raw_data_info['raw_img_info'], raw_data_info['raw_ann_info']

@@ -9,6 +9,7 @@ import json
 import math
 import os.path as osp
 
+import numpy as np
 from mmengine.logging import print_log
 
 
@@ -257,6 +258,42 @@ def check_detections(data, path, image_ids=None, ann_file=None, need_category=Tr
             raise MalformedInputError(f"{path}: {where}: 'score' is {_short(det['score'])}, "
                                       'expected a finite number')
     return zero
+
+
+def load_detections(path, category_id=1, image_ids=None, ann_file=None, need_category=True,
+                    keep_zero=False, score_thr=None, what='detection file'):
+    """The boxes of one category in a COCO detection results file (mmpose's ``bbox_file``),
+    checked first (:func:`check_detections`): one error naming the file and the detection.
+
+    Args:
+        path (str): The file.
+        category_id (int): The category kept (1: person); a detection without one is of it
+            when ``need_category`` is False.
+        image_ids, ann_file, need_category: As :func:`check_detections`.
+        keep_zero (bool): Keep zero-size boxes (as mmpose does); else they are skipped. Either
+            way one line says how many there were.
+        score_thr (float, optional): Leave out detections scored below it.
+        what (str): What the messages call the file.
+
+    Returns:
+        dict: image id -> ``(N, 5)`` float64 array of ``x1, y1, x2, y2, score``.
+
+    Raises:
+        OSError: the file cannot be read.
+        MalformedInputError: not JSON, or a malformed detection.
+    """
+    entries = load_json(path, what)
+    zero = check_detections(entries, path, image_ids, ann_file, need_category)
+    log_zero_boxes(zero, 'detections', path, 'kept (as mmpose does)' if keep_zero else 'skipped')
+    boxes = {}
+    for entry in entries:
+        x, y, w, h = entry['bbox']
+        if entry.get('category_id', category_id) != category_id or \
+                (score_thr is not None and entry['score'] < score_thr) or \
+                (not keep_zero and (w <= 0 or h <= 0)):
+            continue
+        boxes.setdefault(entry['image_id'], []).append([x, y, x + w, y + h, entry['score']])
+    return {k: np.array(v, dtype=np.float64) for k, v in boxes.items()}
 
 
 def log_zero_boxes(count, what, path, action='skipped'):
