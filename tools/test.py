@@ -1,7 +1,7 @@
 """Test a checkpoint of any mmhrnet config (pose, segmentation or detection).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out RESULTS.pkl]
-        [--show-dir DIR] [--tta] [--fast] [--compile] [--precision {fp32,bf16,int8}]
+        [--show-dir DIR] [--tta] [--optimize] [--compile] [--precision {fp32,bf16,int8}]
         [--backend {onnxruntime,openvino}] [--cfg-options key=value ...]
         [--launcher {none,pytorch,slurm}]
 
@@ -35,13 +35,16 @@ def parse_args():
     parser.add_argument('--interval', type=int, default=1, help='picture every N samples')
     parser.add_argument('--tta', action='store_true', help='test-time augmentation from the '
                         'config\'s tta_model / tta_pipeline')
-    parser.add_argument('--fast', action='store_true', help='faster torch inference: conv-BN '
-                        'folding and channels-last memory (mmhrnet.deploy.optimize_model)')
+    parser.add_argument('--optimize', action='store_true', help='faster torch inference: '
+                        'conv-BN folding and channels-last memory (mmhrnet.deploy.optimize_model;'
+                        ' the option of tools/infer.py)')
+    parser.add_argument('--fast', action='store_true', dest='optimize',
+                        help=argparse.SUPPRESS)  # the option's former name
     parser.add_argument('--precision', choices=['fp32', 'bf16', 'int8'], default=None,
                         help='torch: bf16 autocast of the backbone, neck and head (implies '
-                        '--fast); with --backend: the exported precision to run')
+                        '--optimize); with --backend: the exported precision to run')
     parser.add_argument('--compile', action='store_true', help='also torch.compile the fast '
-                        'path, weights frozen (implies --fast; a first batch of ~30 s)')
+                        'path, weights frozen (implies --optimize; a first batch of ~30 s)')
     parser.add_argument('--backend', choices=['onnxruntime', 'openvino'],
                         help='test an export folder (CHECKPOINT) on this backend')
     return parse_runner_args(parser, example='test_dataloader.batch_size=8')
@@ -78,7 +81,8 @@ def run_test(cfg, args):
                                           precision=args.precision)
     else:
         load_checkpoint_strict(runner.model, args.checkpoint)
-    if not args.backend and (args.fast or args.compile or args.precision not in (None, 'fp32')):
+    torch_fast = args.optimize or args.compile or args.precision not in (None, 'fp32')
+    if not args.backend and torch_fast:
         from mmhrnet.deploy import optimize_model
         optimize_model(runner.model, precision=args.precision or 'fp32', compile=args.compile)
     with explain_config_errors(args.config):
