@@ -17,14 +17,14 @@ from collections import OrderedDict
 
 import torch
 
+from mmhrnet.models.backbones.hrnet import UPSTREAM_DEFAULTS
+
 # What a user adds beside type='mmhrnet.HRNet' in a config of each package, and why. The
 # backbone then takes that package's defaults for everything the config leaves out, including
 # how the package reads absent `extra` keys (mmhrnet.models.UPSTREAM_DEFAULTS).
-DROP_IN_CHANGES = {
-    'mmpose': dict(defaults='mmpose'),  # one output unless extra.stage4 asks for four; Normal
-    'mmseg': dict(defaults='mmseg'),  # bilinear fusion (align_corners False); extra's ignored
-    'mmdet': dict(defaults='mmdet'),  # norm_eval=True: BN statistics frozen while training
-}
+# One argument: the package's column of UPSTREAM_DEFAULTS.
+DROP_IN_CHANGES = {package: dict(defaults=package) for package in UPSTREAM_DEFAULTS
+                   if package != 'mmhrnet'}
 DROP_IN_WHY = {
     'mmpose': "stage 4 gives four outputs only where `extra['stage4']` says "
               '`multiscale_output=True` (V1 pose: one; HRNetV2 face/hand, DEKR, CID: four); '
