@@ -142,6 +142,26 @@ def video_frames(source, every: int = 1, max_frames: Optional[int] = None) -> It
         raise InferenceInputError(f'{what} opened but yields no frame (empty or unreadable)')
 
 
+def count_frames(inputs, every: int = 1) -> Optional[int]:
+    """How many frames ``inputs`` give, without reading them (None for a webcam)."""
+    items = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    total = 0
+    for item in items:
+        kind = source_kind(item)
+        if kind == 'webcam':
+            return None
+        if kind == 'folder':
+            total += len(folder_images(os.fspath(item)))
+        elif kind == 'video':
+            capture = cv2.VideoCapture(os.fspath(item))
+            frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else 0
+            capture.release()
+            total += -(-frames // every) if frames > 0 else 0
+        else:
+            total += 1
+    return total or None
+
+
 def iter_frames(inputs, every: int = 1) -> Iterator[Frame]:
     """Yields the frames of an image path / array, a list of them, a folder, a video or a webcam.
 

@@ -102,9 +102,8 @@ def calibration_frames(images, num):
     Raises:
         InferenceInputError: Naming ``images`` when it does not exist or holds no image.
     """
-    from mmhrnet.apis.outputs import count_frames
-    from mmhrnet.apis.sources import (Frame, InferenceInputError, folder_images, read_image,
-                                      source_kind, video_frames)
+    from mmhrnet.apis.sources import (Frame, InferenceInputError, count_frames, folder_images,
+                                      read_image, source_kind, video_frames)
     try:
         kind = source_kind(images)
         if kind == 'folder':
