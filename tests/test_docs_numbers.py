@@ -1,0 +1,39 @@
+"""One number, one source: a metafile result whose model names a ``README`` page is quoted
+there as the metafile gives it (the page's tables are copies of the metafile, tested here)."""
+import glob
+import os.path as osp
+import re
+
+import yaml
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def quoted_results():
+    for meta in sorted(glob.glob(osp.join(ROOT, 'configs', '*', 'metafile.yml'))):
+        with open(meta) as f:
+            for model in yaml.safe_load(f)['Models']:
+                page = model.get('README')
+                for result in model.get('Results', []) if page else []:
+                    for name, value in result['Metrics'].items():
+                        yield model['Name'], page, f"{result['Dataset']}: {name}", value
+
+
+def test_every_metafile_result_with_a_page_is_quoted_on_it():
+    results = list(quoted_results())
+    assert results, 'no metafile result names its page'
+    missing = []
+    for model, page, metric, value in results:
+        with open(osp.join(ROOT, page)) as f:
+            numbers = set(re.findall(r'(?<![\d.])\d+\.\d+(?![\d.])', f.read()))
+        if f'{value:.1f}' not in numbers:
+            missing.append(f'{model} {metric} {value} not in {page}')
+    assert not missing, missing
+
+
+def test_readme_quotes_no_result():
+    """The README links to the pages; it holds no AP / mIoU of its own."""
+    with open(osp.join(ROOT, 'README.md')) as f:
+        text = f.read()
+    assert len(text.encode()) < 10_000
+    assert not re.search(r'\b(AP|mIoU)\b[^|\n]{0,12}\d+\.\d', text), 'a result in the README'
