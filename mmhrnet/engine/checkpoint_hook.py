@@ -9,8 +9,9 @@ new one is complete.
 
 It also refuses to save weights that hold NaN or inf (a diverged run), and stores a SHA-256
 digest of every tensor of the checkpoint (weights, optimizer state) in its ``meta``, which
-:func:`mmhrnet.utils.checkpoint.read_checkpoint` checks: a checkpoint whose bytes were overwritten inside (which
-``torch.load`` reads without complaint) is refused instead of resumed or tested.
+:func:`mmhrnet.utils.checkpoint.read_checkpoint` checks: a checkpoint whose bytes were
+overwritten inside (which ``torch.load`` reads without complaint) is refused instead of resumed
+or tested.
 """
 import contextlib
 import glob

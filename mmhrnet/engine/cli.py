@@ -7,7 +7,6 @@ import shutil
 import signal
 import sys
 
-from mmengine.config import Config
 
 from mmhrnet.utils.build import load_config
 
