@@ -7,7 +7,6 @@ import shutil
 import signal
 import sys
 
-
 from mmhrnet.utils.build import load_config
 
 from .dist import setup_cpu_distributed
