@@ -79,16 +79,15 @@ def mmcv_ops(module):
             if type(m).__module__.startswith('mmcv.ops'))
 
 
-# Package -> the distribution that installs it (its configs are in ``<installed>/.mim/configs``).
-DISTRIBUTIONS = {'mmhrnet': 'mmhrnet', 'mmpose': 'mmpose', 'mmseg': 'mmsegmentation',
-                 'mmdet': 'mmdet'}
-
-
 def config_root(package='mmhrnet'):
     """The ``.mim/configs`` folder the installed ``package`` ships (where ``package::`` config
-    names resolve)."""
-    from mmengine.utils import get_installed_path
-    return osp.join(get_installed_path(DISTRIBUTIONS[package]), '.mim', 'configs')
+    names resolve), found where the package is imported from: an editable install (``pip
+    install -e .``) has no copy in site-packages."""
+    import importlib.util
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f'{package} is not installed: no {package}:: configs')
+    return osp.join(list(spec.submodule_search_locations)[0], '.mim', 'configs')
 
 
 def config_file(name):
