@@ -1,6 +1,7 @@
 """One number, one source: a metafile result whose model names a ``README`` page is quoted
 there as the metafile gives it (the page's tables are copies of the metafile, tested here)."""
 import glob
+import os
 import os.path as osp
 import re
 
@@ -37,3 +38,18 @@ def test_readme_quotes_no_result():
         text = f.read()
     assert len(text.encode()) < 10_000
     assert not re.search(r'\b(AP|mIoU)\b[^|\n]{0,12}\d+\.\d', text), 'a result in the README'
+
+
+def test_readme_layout_names_every_room():
+    """'Where things are' names every subpackage of mmhrnet/ and every module of utils/ and
+    apis/ (a room added or renamed without the README fails here)."""
+    with open(osp.join(ROOT, 'README.md')) as f:
+        text = f.read()
+    layout = text[text.index('## Where things are'):]
+    pkg = osp.join(ROOT, 'mmhrnet')
+    rooms = [d for d in sorted(os.listdir(pkg)) if osp.isfile(osp.join(pkg, d, '__init__.py'))]
+    assert [r for r in rooms if f'`{r}/`' not in layout] == []
+    for room in ('utils', 'apis'):
+        modules = [m[:-3] for m in os.listdir(osp.join(pkg, room))
+                   if m.endswith('.py') and m != '__init__.py']
+        assert [m for m in modules if f'`{m}`' not in layout] == [], room
