@@ -26,6 +26,13 @@ def build(cfg_model):
     return MODELS.build(cfg_model)
 
 
+@pytest.fixture(autouse=True)
+def mmseg_scope():
+    """The heads build their losses from the default scope's registry: mmseg's for every test
+    here (conftest puts the scope back afterwards)."""
+    init_default_scope('mmseg')
+
+
 def test_every_network_has_a_config():
     names = {osp.basename(c).split('_')[0] for c in CONFIGS}
     assert names == {'hrnetv2', 'fcn', 'unet-s5-d16-w16', 'deeplabv3plus', 'deconvnet',
