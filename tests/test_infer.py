@@ -45,7 +45,7 @@ def models(tmp_path_factory):
     """Random-weight checkpoints of the three configs (the detector keeps 3 boxes per image)."""
     from mmengine.registry import init_default_scope
 
-    from mmhrnet.apis.models import _init_torch, _prepare_config, load_config
+    from mmhrnet.apis.models import _init_torch, _prepare_config, load_task_config
     out = tmp_path_factory.mktemp('models')
     det_cfg = out / 'det.py'
     det_cfg.write_text(f"_base_ = ['{CONFIGS['det']}']\n"
@@ -54,7 +54,7 @@ def models(tmp_path_factory):
     specs = {}
     torch.manual_seed(0)
     for task, config in configs.items():
-        cfg = _prepare_config(load_config(config, task), task)
+        cfg = _prepare_config(load_task_config(config, task), task)
         init_default_scope(cfg.default_scope)
         model = _init_torch(task, cfg, 'cpu')
         path = str(out / f'{task}.pth')
@@ -70,14 +70,14 @@ def multitask(tmp_path_factory):
     tests check that keypoints fall inside their person's crop)."""
     from mmengine.registry import init_default_scope
 
-    from mmhrnet.apis.models import _init_torch, _prepare_config, load_config
+    from mmhrnet.apis.models import _init_torch, _prepare_config, load_task_config
     out = tmp_path_factory.mktemp('multitask')
     config = out / 'multitask.py'
     config.write_text(f"_base_ = ['{MULTITASK_CONFIG}']\n"
                       "model = dict(test_cfg=dict(rcnn=dict(score_thr=0.0, max_per_img=3)),\n"
                       "             keypoint_head=dict(test_cfg=dict(score_thr=0.0),\n"
                       "                                decoder=None))\n")
-    cfg = _prepare_config(load_config(str(config), 'multitask'), 'multitask')
+    cfg = _prepare_config(load_task_config(str(config), 'multitask'), 'multitask')
     init_default_scope(cfg.default_scope)
     torch.manual_seed(0)
     model = _init_torch('multitask', cfg, 'cpu')
@@ -328,11 +328,22 @@ def test_cli_without_checkpoint_says_what_to_pass(models, images, capsys):
     assert f'--pose {models["pose"][0]} needs its checkpoint' in text
 
 
+def test_cli_threads_per_task(capsys):
+    assert infer_tool.parse_args(['x.jpg', '--threads', '3']).threads == 3
+    assert infer_tool.parse_args(['x.jpg', '--threads', 'det=2', 'pose=1']).threads == dict(
+        det=2, pose=1)
+    for bad in ('0', 'face=2', 'pose=two'):
+        code, text = run_cli(capsys, 'x.jpg', '--pose', 'CFG', 'CKPT', '--threads', bad)
+        assert code == 2 and f'--threads {bad}: give N, or TASK=N' in text
+
+
 def test_api_errors(models):
     with pytest.raises(ValueError, match='at least one of pose='):
         HRNetInferencer()
     with pytest.raises(ModelLoadError, match='is a pose config'):
         HRNetInferencer(seg=models['pose'])
+    with pytest.raises(ValueError, match='threads='):
+        HRNetInferencer(pose=models['pose'], threads={'face': 2})
     with pytest.raises(InferenceInputError, match='not a path'):
         list(iter_frames(3.5))
 
@@ -342,11 +353,20 @@ def test_exported_backend_keypoints_match_torch(models, images, pose_only, tmp_p
     pytest.importorskip('onnxruntime')
     export = str(tmp_path / 'export')
     deploy.export_model(models['pose'][0], models['pose'][1], export, logger=lambda *a: None)
-    exported = HRNetInferencer(pose=export, backend='onnxruntime')
+    before = torch.get_num_threads()
+    threads = 1 if before > 1 else 2  # not torch's number, so that the test can fail
+    exported = HRNetInferencer(pose=export, backend='onnxruntime', threads={'pose': threads})
     assert exported.backends == {'pose': 'onnxruntime'}
+    net = exported.models['pose'].model.backbone  # one call with every crop (dynamic batch)
+    assert net.session.session.get_session_options().intra_op_num_threads == threads
+    session, calls = net.session, []
+    net.session = lambda x: calls.append((len(x), torch.get_num_threads())) or session(x)
     image = cv2.imread(images['paths'][2])
     boxes = np.array(images['boxes'][int(osp.basename(images['paths'][2])[:-4])])
     ours = exported.predict(image, bboxes=boxes)['persons']
+    flip = 2 if exported.models['pose'].cfg.model.test_cfg.get('flip_test') else 1
+    assert calls == [(flip * len(boxes), threads)]  # torch too runs on the task's threads
+    assert torch.get_num_threads() == before
     ref = pose_only.predict(image, bboxes=boxes)['persons']
     assert len(ours) == len(ref) == len(boxes)
     for a, b in zip(ours, ref):

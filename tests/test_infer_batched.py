@@ -24,9 +24,9 @@ def pose_model(tmp_path_factory):
     """The small pose model with random weights and BN statistics (peaked, varied heatmaps)."""
     from mmengine.registry import init_default_scope
 
-    from mmhrnet.apis.models import _init_torch, _prepare_config, load_config
+    from mmhrnet.apis.models import _init_torch, _prepare_config, load_task_config
     from mmhrnet.utils.fidelity import randomize
-    cfg = _prepare_config(load_config(POSE_CONFIG, 'pose'), 'pose')
+    cfg = _prepare_config(load_task_config(POSE_CONFIG, 'pose'), 'pose')
     init_default_scope(cfg.default_scope)
     model = _init_torch('pose', cfg, 'cpu')
     randomize(model, seed=3)
@@ -115,14 +115,14 @@ def test_crops_and_decoding_are_mmposes(scene):
             np.testing.assert_array_equal(scores[n], ref_scores[0])
 
 
-def test_exported_dynamic_batch_runs_all_crops_in_one_call(pose_model, scene, tmp_path):
-    """An export with a dynamic batch: one backend call per image, mmpose's keypoints."""
+def test_exported_pose_runs_all_crops_in_one_call(pose_model, scene, tmp_path):
+    """A pose export with the defaults has a dynamic batch: one backend call per image,
+    mmpose's keypoints."""
     pytest.importorskip('onnxruntime')
     from mmhrnet.deploy import export_model
     ckpt = str(tmp_path / 'pose.pth')
     torch.save(dict(state_dict=pose_model.state_dict(), meta={}), ckpt)
-    export_model(POSE_CONFIG, ckpt, str(tmp_path / 'export'), dynamic_batch=True,
-                 logger=lambda *a: None)
+    export_model(POSE_CONFIG, ckpt, str(tmp_path / 'export'), logger=lambda *a: None)
     exported = load_task_model('pose', str(tmp_path / 'export'), 'onnxruntime')
     net, batches = exported.model.backbone, []
     session = net.session

@@ -6,6 +6,7 @@
     python tools/infer.py 0 --pose CFG CKPT --det DET_CFG DET_CKPT --show      # webcam 0
     python tools/infer.py val/ --pose CFG CKPT --bbox-file detections.json     # boxes from a file
     python tools/infer.py demo.jpg --pose EXPORT_DIR --backend openvino        # exported model
+    python tools/infer.py clip.mp4 --det DIR --pose DIR --backend openvino --threads det=2 pose=1
     python tools/infer.py photos/ --multitask MT_CFG MT_CKPT    # boxes, masks, keypoints, parts
 
 Writes under --out-dir: predictions/<name>.json (COCO results: keypoints, bbox, segmentation),
@@ -51,6 +52,9 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--optimize', action='store_true',
                         help='torch: fold BatchNorm and use channels-last memory (same outputs)')
+    parser.add_argument('--threads', nargs='+', metavar='N_OR_TASK=N',
+                        help='CPU threads: N for every model, or per task (det=2 pose=1); '
+                        'default: all cores for each model in turn')
     parser.add_argument('--out-dir', default='outputs/infer', help='output folder')
     parser.add_argument('--no-pictures', action='store_true', help='write the JSON only')
     parser.add_argument('--show', action='store_true', help='show the pictures in a window')
@@ -69,7 +73,25 @@ def parse_args(argv=None):
         parser.error('--every must be >= 1')
     if args.smooth is not None and len(args.smooth) > 2:
         parser.error('--smooth takes at most MIN_CUTOFF BETA')
+    args.threads = parse_threads(parser, args.threads)
     return args
+
+
+def parse_threads(parser, values):
+    """``--threads`` as the inferencer's ``threads=``: None, an int, or {task: int}."""
+    if not values:
+        return None
+    tasks = ('pose', 'det', 'seg', 'multitask')
+    if len(values) == 1 and values[0].isdigit() and int(values[0]) >= 1:
+        return int(values[0])
+    threads = {}
+    for value in values:
+        task, _, n = value.partition('=')
+        if task not in tasks or not n.isdigit() or int(n) < 1:
+            parser.error(f'--threads {value}: give N, or TASK=N with TASK one of '
+                         f'{", ".join(tasks)} and N >= 1')
+        threads[task] = int(n)
+    return threads
 
 
 def model_specs(args) -> dict:
@@ -111,7 +133,8 @@ def main(argv=None):
         inferencer = HRNetInferencer(**specs, backend=args.backend, device=args.device,
                                      bbox_thr=args.bbox_thr, kpt_thr=args.kpt_thr,
                                      track=None if args.track == 'none' else args.track,
-                                     smooth=smooth, optimize=args.optimize)
+                                     smooth=smooth, optimize=args.optimize,
+                                     threads=args.threads)
         inputs = [int(i) if i.isdigit() and not osp.exists(i) else i for i in args.inputs]
         summary = infer_to_dir(inferencer, inputs, args.out_dir, every=args.every,
                                show=args.show, pictures=not args.no_pictures,

@@ -190,8 +190,7 @@ def export_paths(pose_cfg, pose_ckpt, det_cfg, det_ckpt, workdir, paths, calib_i
             folder = folders[task, precision] = osp.join(workdir, f'export_{task}_{precision}')
             if _exported(folder, backend, precision):
                 continue  # a kept work dir: the same seeded random weights, exported before
-            export_model(config, ckpt, folder, dynamic_batch=task == 'pose',
-                         backend=backend, precision=precision, calib=8,
+            export_model(config, ckpt, folder, backend=backend, precision=precision, calib=8,
                          calib_images=calib_images, logger=lambda *a: None,
                          calib_bbox_file=calib_bbox_file if task == 'pose' else None)
             log(f'exported {task} {backend} {precision}')

@@ -12,7 +12,7 @@ overlapping threads (``overlap``). ``tools/infer.py`` is the command line of
 :func:`infer_to_dir`.
 """
 from .inferencer import HRNetInferencer
-from .models import BACKENDS, ModelLoadError, load_config, load_task_model
+from .models import BACKENDS, ModelLoadError, load_task_config, load_task_model
 from .outputs import ResultWriter, to_coco_results
 from .run import infer_to_dir
 from .runners import DetRunner, MultiTaskRunner, PoseRunner, SegRunner
@@ -22,7 +22,7 @@ from .tracking import KeypointSmoother, OneEuroFilter, PoseTracker
 from .visualization import ResultVisualizer
 
 __all__ = [
-    'HRNetInferencer', 'BACKENDS', 'ModelLoadError', 'load_config', 'load_task_model',
+    'HRNetInferencer', 'BACKENDS', 'ModelLoadError', 'load_task_config', 'load_task_model',
     'ResultWriter', 'infer_to_dir', 'to_coco_results', 'Frame', 'InferenceInputError',
     'iter_frames', 'KeypointSmoother', 'OneEuroFilter', 'PoseTracker', 'DetRunner',
     'MultiTaskRunner', 'PoseRunner', 'SegRunner', 'TopdownPose', 'ResultVisualizer'

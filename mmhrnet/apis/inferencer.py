@@ -12,6 +12,8 @@ smoothed, and each frame gives one plain result.
 """
 from typing import Dict, Iterator, List, Optional
 
+from mmhrnet.utils.cpu import torch_threads
+
 from .models import TASKS, load_task_model
 from .runners import (DetRunner, MultiTaskRunner, PoseRunner, SegRunner, given_persons,
                       person_samples)
@@ -42,6 +44,11 @@ class HRNetInferencer:
             defaults, or a dict of ``min_cutoff``, ``beta``, ``d_cutoff``).
         optimize: Run the torch models through ``mmhrnet.deploy.optimize_model`` (BatchNorm
             folded, channels-last memory).
+        threads: CPU threads per task: an int for every task, or a dict (e.g. ``{'det': 2,
+            'pose': 1}``); a task's exported backend runs on them, and torch while that task
+            runs (its model, or RoIAlign / NMS / decoding around an exported one). None:
+            torch's number of threads everywhere. The tasks run one after another, so each may
+            have every core.
 
     Example:
         >>> inferencer = HRNetInferencer(pose=('configs/pose/hrnet_w32_coco.py', 'w32.pth'))
@@ -51,7 +58,8 @@ class HRNetInferencer:
 
     def __init__(self, pose=None, det=None, seg=None, backend='torch', device: str = 'cpu',
                  bbox_thr: float = 0.3, kpt_thr: float = 0.3, track: Optional[str] = 'oks',
-                 track_thr: float = 0.3, smooth=None, optimize: bool = False, multitask=None):
+                 track_thr: float = 0.3, smooth=None, optimize: bool = False, multitask=None,
+                 threads=None):
         specs = dict(pose=pose, det=det, seg=seg, multitask=multitask)
         if all(spec is None for spec in specs.values()):
             raise ValueError('HRNetInferencer needs at least one of pose=, det=, seg=, '
@@ -60,8 +68,14 @@ class HRNetInferencer:
             raise ValueError('multitask= gives pose, detection and segmentation from one model: '
                              'pass it without pose= / det= / seg=')
         backends = backend if isinstance(backend, dict) else dict.fromkeys(TASKS, backend)
+        self.threads = threads if isinstance(threads, dict) else dict.fromkeys(TASKS, threads)
+        unknown = sorted(set(self.threads) - set(TASKS))
+        if unknown or not all(n is None or int(n) >= 1 for n in self.threads.values()):
+            raise ValueError(f'threads={threads!r}: give an int >= 1 or a dict of {TASKS} '
+                             'to ints >= 1')
         self.models: Dict[str, object] = {
-            task: load_task_model(task, spec, backends.get(task, 'torch'), device)
+            task: load_task_model(task, spec, backends.get(task, 'torch'), device,
+                                  self.threads.get(task))
             for task, spec in specs.items() if spec is not None}
         self.backends = {task: backends.get(task, 'torch') for task in self.models}
         if optimize:  # BN folded into the convs, NHWC weights: same outputs (1e-5), faster
@@ -156,20 +170,23 @@ class HRNetInferencer:
         h, w = image.shape[:2]
         result = dict(name=frame.name, path=frame.path, index=frame.index, video=frame.video,
                       height=h, width=w, persons=[], samples={})
-        runners = self.runners
+        runners, threads = self.runners, self.threads.get
         if 'multitask' in runners:
-            persons = runners['multitask'](image, result, bboxes)
+            with torch_threads(threads('multitask')):
+                persons = runners['multitask'](image, result, bboxes)
         else:
             if bboxes is not None:
                 persons = given_persons(bboxes, self.bbox_thr)
             elif 'det' in runners:
-                persons = runners['det'](image, result)
+                with torch_threads(threads('det')):
+                    persons = runners['det'](image, result)
             elif 'pose' in runners:  # no detector: the whole image is the person's box
                 persons = [dict(bbox=[0., 0., float(w), float(h)], bbox_score=1.0)]
             else:
                 persons = []
             if 'pose' in runners:
-                runners['pose'](image, persons, result)
+                with torch_threads(threads('pose')):
+                    runners['pose'](image, persons, result)
         if self.tracker is not None and frame.video and persons:
             samples = person_samples(persons)  # boxes, and keypoints with a pose model
             ids = self.tracker.update(samples)
@@ -181,7 +198,8 @@ class HRNetInferencer:
                 person['track_id'] = int(track_id)
         result['persons'] = persons
         if 'seg' in runners:
-            runners['seg'](image, result)
+            with torch_threads(threads('seg')):
+                runners['seg'](image, result)
         return result
 
     # ------------------------------------------------------------------ drawing

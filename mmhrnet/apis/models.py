@@ -36,7 +36,7 @@ def is_multitask(cfg: Config) -> bool:
     return is_multitask_model(cfg.model)
 
 
-def load_config(config: Union[str, Config], task: str) -> Config:
+def load_task_config(config: Union[str, Config], task: str) -> Config:
     """Reads a config and checks that it is one of ``task`` (``'pose'``, ``'det'``, ``'seg'``,
     ``'multitask'``).
 
@@ -167,7 +167,7 @@ def load_torch_model(task: str, config, checkpoint: str, device: str = 'cpu'):
 
     from mmhrnet.utils.checkpoint import load_checkpoint_strict
     name = TASK_NAMES[task]
-    cfg = _prepare_config(load_config(config, task), task)
+    cfg = _prepare_config(load_task_config(config, task), task)
     where = os.fspath(config) if not isinstance(config, Config) else 'the config'
     if checkpoint is None:
         raise ModelLoadError(f'{name} model: no checkpoint given for {where}')
@@ -186,8 +186,10 @@ def load_torch_model(task: str, config, checkpoint: str, device: str = 'cpu'):
     return model.to(device).eval()
 
 
-def load_exported_model(task: str, export_dir: str, backend: str, device: str = 'cpu'):
-    """Loads an exported model (``tools/deploy/export.py``) with onnxruntime or OpenVINO."""
+def load_exported_model(task: str, export_dir: str, backend: str, device: str = 'cpu',
+                        threads: Optional[int] = None):
+    """Loads an exported model (``tools/deploy/export.py``) with onnxruntime or OpenVINO,
+    running on ``threads`` threads (None: torch's number)."""
     name = TASK_NAMES[task]
     try:
         from mmhrnet.deploy import load_backend_model
@@ -197,8 +199,9 @@ def load_exported_model(task: str, export_dir: str, backend: str, device: str = 
     if not osp.isdir(os.fspath(export_dir)):
         raise ModelLoadError(f'{name} model: export folder {export_dir} does not exist (make '
                              f'it with tools/deploy/export.py CONFIG CHECKPOINT --out DIR)')
-    model = load_backend_model(os.fspath(export_dir), backend=backend, device=device)
-    cfg = load_config(model.cfg, task)  # an export of another task fails here, naming it
+    model = load_backend_model(os.fspath(export_dir), backend=backend, device=device,
+                               threads=threads)
+    cfg = load_task_config(model.cfg, task)  # an export of another task fails here, naming it
     model.cfg = _prepare_config(cfg, task)
     if getattr(model, 'dataset_meta', None) is None:
         meta = getattr(model, 'meta', None) or {}
@@ -206,7 +209,8 @@ def load_exported_model(task: str, export_dir: str, backend: str, device: str = 
     return model
 
 
-def load_task_model(task: str, spec, backend: str = 'torch', device: str = 'cpu'):
+def load_task_model(task: str, spec, backend: str = 'torch', device: str = 'cpu',
+                    threads: Optional[int] = None):
     """One model of the inferencer from its spec.
 
     Args:
@@ -215,6 +219,7 @@ def load_task_model(task: str, spec, backend: str = 'torch', device: str = 'cpu'
             or ``(config, export_folder)`` (the config then only names the task's config).
         backend: ``'torch'``, ``'onnxruntime'`` or ``'openvino'``.
         device: ``'cpu'`` or ``'cuda:0'`` ...
+        threads: An exported backend's threads (None: torch's number).
     """
     if task not in TASKS:
         raise ValueError(f'task {task!r} must be one of {TASKS}')
@@ -228,4 +233,4 @@ def load_task_model(task: str, spec, backend: str = 'torch', device: str = 'cpu'
         return load_torch_model(task, parts[0], parts[1], device)
     if len(parts) not in (1, 2):
         raise ModelLoadError(f'{TASK_NAMES[task]} model: give the export folder, got {spec!r}')
-    return load_exported_model(task, parts[-1], backend, device)
+    return load_exported_model(task, parts[-1], backend, device, threads)

@@ -143,7 +143,7 @@ def graph_calibration(model, task, graphs, calib_inputs):
     return inputs
 
 
-def export_model(config, checkpoint, out_dir, shape=None, dynamic_batch=False,
+def export_model(config, checkpoint, out_dir, shape=None, dynamic_batch=None,
                  dynamic_shape=None, backend='onnxruntime', precision='fp32', calib=32,
                  cfg_options=None, logger=print, calib_images=None, calib_det=None,
                  calib_bbox_file=None):
@@ -155,8 +155,9 @@ def export_model(config, checkpoint, out_dir, shape=None, dynamic_batch=False,
         out_dir (str): The export folder (created; an export of the same model there is added
             to, one of another model replaced).
         shape (tuple[int, int] | None): Input (H, W); None: :func:`default_shape`.
-        dynamic_batch (bool): Batch axis dynamic (else the batch is 1 and longer batches run
-            in steps).
+        dynamic_batch (bool | None): Batch axis dynamic (else the batch is 1 and longer
+            batches run in steps); None: for pose (all person crops of an image and their
+            mirror images in one call), else static.
         dynamic_shape (bool | None): H and W dynamic; None: for seg, det and multitask when no
             ``shape`` is given (their images differ in size), else static.
         backend (str): ``'onnxruntime'`` or ``'openvino'``.
@@ -181,6 +182,8 @@ def export_model(config, checkpoint, out_dir, shape=None, dynamic_batch=False,
     model = build_model(cfg, checkpoint)
     if dynamic_shape is None:
         dynamic_shape = task in ('seg', 'det', 'multitask') and shape is None
+    if dynamic_batch is None:
+        dynamic_batch = task == 'pose'
     height, width = shape or default_shape(cfg, task)
     calib_inputs = None
     if precision == 'int8':

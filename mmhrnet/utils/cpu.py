@@ -1,7 +1,10 @@
 """What this CPU offers, in one place: read once from /proc/cpuinfo and used by the torch paths
 (``--amp``, the fast path's bf16) and the exported ones (OpenVINO's bf16 hint, ONNX Runtime's
-int8 range) alike, so that both always agree."""
+int8 range) alike, so that both always agree; and the number of threads torch runs with."""
+import contextlib
 import functools
+
+import torch
 
 
 @functools.lru_cache(maxsize=None)
@@ -52,3 +55,17 @@ def cpu_summary():
     features = ', '.join(f for f in ('avx2', 'avx512f', 'avx512_vnni', 'avx_vnni',
                                      'avx512_bf16', 'amx_bf16') if f in flags)
     return f'{cpu_model()} ({features or "features unknown"})'
+
+
+@contextlib.contextmanager
+def torch_threads(threads=None):
+    """torch's intra-op threads set to ``threads`` inside the block (None: left as they are),
+    restored after it."""
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(int(threads))
+    try:
+        yield
+    finally:
+        if threads:
+            torch.set_num_threads(before)

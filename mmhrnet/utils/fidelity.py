@@ -25,14 +25,34 @@ from mmhrnet.models.backbones.hrnet import UPSTREAM_DEFAULTS
 # One argument: the package's column of UPSTREAM_DEFAULTS.
 DROP_IN_CHANGES = {package: dict(defaults=package) for package in UPSTREAM_DEFAULTS
                    if package != 'mmhrnet'}
-DROP_IN_WHY = {
-    'mmpose': "stage 4 gives four outputs only where `extra['stage4']` says "
-              '`multiscale_output=True` (V1 pose: one; HRNetV2 face/hand, DEKR, CID: four); '
-              'fusion as `extra.upsample`, else nearest; init Normal(std=0.001)',
-    'mmseg': 'fusion upsampling bilinear, `align_corners=False`; `multiscale_output` the '
-             'argument (True), `extra` keys of it ignored',
-    'mmdet': '`norm_eval=True` (BN statistics frozen while training); nearest fusion',
-}
+
+
+def defaults_text(package):
+    """What ``package``'s HRNet does with what a config leaves out, in words, read from its
+    column of :data:`UPSTREAM_DEFAULTS` (the docs' drop-in table)."""
+    d = UPSTREAM_DEFAULTS[package]
+    n = 'four' if d['multiscale_output'] else 'one'
+    if d['extra_multiscale'] is None:
+        words = [f'stage 4 gives {n} outputs (the `multiscale_output` argument); `extra` keys '
+                 'of it ignored']
+    else:
+        words = ["stage 4 gives four outputs only where `extra['stage4']` says "
+                 '`multiscale_output=True`, else '
+                 f"{'four' if d['extra_multiscale'] else 'one'}"]
+    if d['upsample'] is None:
+        words.append('fusion upsampling as `extra.upsample`, else nearest')
+    else:
+        mode, align = d['upsample']
+        words.append(f'fusion upsampling {mode}' +
+                     ('' if align is None else f', `align_corners={align}`'))
+    words.append(f"`norm_eval={d['norm_eval']}`" +
+                 (' (BN statistics frozen while training)' if d['norm_eval'] else ''))
+    init = d['init_cfg'][0]
+    words.append('init ' + ', '.join(f'{k}={v}' for k, v in init.items() if k != 'layer')
+                 .replace('type=', ''))
+    return '; '.join(words)
+
+
 # Input sides that are not multiples of 32. mmpose and mmdet add nearest-upsampled maps to the
 # branch above without resizing, so their HRNets only run where every halving is exact: sides
 # 32k-3..32k (253 -> 127 -> 64 at 1/4). mmseg resizes, so it also takes inexact halvings.
@@ -124,7 +144,7 @@ def drop_in_table():
     rows = ['| package | change `type=\'HRNet\'` to | what it keeps |', '| --- | --- | --- |']
     for package, change in DROP_IN_CHANGES.items():
         args = ', '.join(f'{k}={v!r}' for k, v in change.items())
-        rows.append(f"| {package} | `type='mmhrnet.HRNet', {args}` | {DROP_IN_WHY[package]} |")
+        rows.append(f"| {package} | `type='mmhrnet.HRNet', {args}` | {defaults_text(package)} |")
     return '\n'.join(rows)
 
 

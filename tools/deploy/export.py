@@ -1,6 +1,6 @@
 """Export a model to ONNX and convert it for ONNX Runtime or OpenVINO at fp32, bf16 or int8.
 
-    python tools/deploy/export.py CONFIG CHECKPOINT --out DIR [--shape H W] [--dynamic-batch]
+    python tools/deploy/export.py CONFIG CHECKPOINT --out DIR [--shape H W] [--[no-]dynamic-batch]
         [--dynamic-shape] [--backend onnxruntime|openvino] [--precision fp32|bf16|int8]
         [--calib N] [--calib-images DIR_OR_VIDEO [--calib-det CONFIG CKPT |
         --calib-bbox-file FILE]] [--cfg-options key=value ...]
@@ -33,7 +33,9 @@ def parse_args():
     parser.add_argument('--out', required=True, help='export folder')
     parser.add_argument('--shape', nargs=2, type=int, metavar=('H', 'W'),
                         help='input size (default: the test crop for pose; seg / det: dynamic)')
-    parser.add_argument('--dynamic-batch', action='store_true', help='dynamic batch axis')
+    parser.add_argument('--dynamic-batch', action=argparse.BooleanOptionalAction,
+                        help='dynamic batch axis (default: on for pose, whose crops of an '
+                        'image run in one call; off for seg, det and multi-task)')
     parser.add_argument('--dynamic-shape', action='store_true', default=None,
                         help='dynamic H and W even with --shape')
     parser.add_argument('--backend', choices=['onnxruntime', 'openvino'], default='onnxruntime')

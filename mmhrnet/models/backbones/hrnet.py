@@ -2,22 +2,14 @@
 
 One implementation for pose (V1), segmentation (V2) and detection (V2p). Its state-dict keys
 are those of the official repositories, mmpose, mmseg, mmdet and timm, and every behaviour in
-which those copies differ is an explicit argument:
+which those copies differ is an explicit argument: the fusion upsampling (``upsample_mode``),
+the stage-4 outputs (``multiscale_output``), ``norm_eval`` and the default ``init_cfg``.
 
-=====================  ===============  ============  ============  =======================
-behaviour              mmpose           mmseg         mmdet         here
-=====================  ===============  ============  ============  =======================
-fusion upsampling      ``extra`` or     bilinear      nearest       ``upsample_mode``
-                       nearest
-stage-4 outputs        ``extra`` or 1   4 (argument)  4 (argument)  ``multiscale_output``
-``norm_eval``          False            False         True          ``norm_eval``
-default init           Normal(0.001)    Kaiming       Kaiming       ``init_cfg``
-=====================  ===============  ============  ============  =======================
-
-``defaults='mmpose' | 'mmseg' | 'mmdet'`` takes one package's column (:data:`UPSTREAM_DEFAULTS`)
-for every argument a config leaves out, including how that package reads ``extra``, so that an
-upstream config works after changing ``type='HRNet'`` to ``type='mmhrnet.HRNet'`` plus that one
-argument.
+``defaults='mmpose' | 'mmseg' | 'mmdet'`` takes one package's values (its column of
+:data:`UPSTREAM_DEFAULTS`, the one record of how the three copies differ; ``docs/drop_in.md``
+renders it) for every argument a config leaves out, including how that package reads
+``extra``, so that an upstream config works after changing ``type='HRNet'`` to
+``type='mmhrnet.HRNet'`` plus that one argument.
 """
 import copy
 import logging
