@@ -13,7 +13,8 @@ from conftest import ROOT
 
 from mmhrnet.apis import InferenceInputError, infer_to_dir, load_task_model
 from mmhrnet.apis.overlap import ReadAhead, WriteBehind
-from mmhrnet.apis.topdown import TopdownPose, box_centers_scales, crop_persons, decode_msra
+from mmhrnet.apis.topdown import (TopdownPose, box_centers_scales, crop_persons, decode_msra,
+                                   gaussian_blur, normalize_crops, normalizer)
 
 POSE_CONFIG = osp.join(ROOT, 'configs/pose/td-hm_hrnet-w18-small-v1_1xb16-10e_synthetic-'
                        'people-192x144.py')
@@ -75,7 +76,8 @@ def test_batched_keypoints_equal_one_crop_at_a_time(pose_model, scene, monkeypat
     assert topdown.batched and topdown.vectorised_decode and topdown.flip
     seen = {}
     heatmaps_of = topdown._heatmaps
-    monkeypatch.setattr(topdown, '_heatmaps', lambda x: seen.setdefault('maps', heatmaps_of(x)))
+    monkeypatch.setattr(topdown, '_heatmaps',
+                        lambda x, n: seen.setdefault('maps', heatmaps_of(x, n)))
     keypoints, scores = topdown(image, boxes)
     assert calls == [2 * len(boxes)], 'every crop and its mirror image in one call'
     ref_keypoints, ref_scores, ref_heatmaps = _one_at_a_time(pose_model, image, boxes,
@@ -113,6 +115,30 @@ def test_crops_and_decoding_are_mmposes(scene):
             ref_keypoints, ref_scores = codec.decode(maps)
             np.testing.assert_allclose(keypoints[n], ref_keypoints[0], rtol=1e-5, atol=1e-4)
             np.testing.assert_array_equal(scores[n], ref_scores[0])
+
+
+def test_normalisation_and_blur_are_bitwise_mmposes(scene):
+    """The table look-up gives the data preprocessor's inputs bitwise (both channel orders,
+    mirrored half included); the batched blur is mmpose's ``gaussian_blur`` bitwise; a
+    preprocessor that pads is left to itself."""
+    from mmpose.codecs.utils import gaussian_blur as mmpose_blur
+    from mmpose.models.data_preprocessors import PoseDataPreprocessor
+    image, boxes = scene
+    center, scale = box_centers_scales(boxes, 1.25, 144 / 192)
+    crops = crop_persons(image, center, scale, (144, 192))
+    norm = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
+    for bgr_to_rgb in (True, False):
+        pre = PoseDataPreprocessor(**norm, bgr_to_rgb=bgr_to_rgb)
+        ref = pre(dict(inputs=torch.from_numpy(crops).permute(0, 3, 1, 2),
+                       data_samples=[]))['inputs']
+        ours = normalize_crops(crops, normalizer(pre), flip=True)
+        assert torch.equal(ours[:len(crops)], ref), bgr_to_rgb
+        assert torch.equal(ours[len(crops):], ref.flip(-1)), bgr_to_rgb
+    assert normalizer(PoseDataPreprocessor(**norm, pad_size_divisor=32)) is None
+    heatmaps = np.random.default_rng(2).random((3, 17, 48, 36)).astype(np.float32) ** 8
+    ours = gaussian_blur(heatmaps, 11)
+    for n, maps in enumerate(heatmaps):
+        np.testing.assert_array_equal(ours[n], mmpose_blur(maps.copy(), 11))
 
 
 def test_exported_pose_runs_all_crops_in_one_call(pose_model, scene, tmp_path):

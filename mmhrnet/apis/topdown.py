@@ -5,7 +5,8 @@ mmpose's ``inference_topdown`` runs its test pipeline once per person (a dict th
 twice (the crops, then their mirror images, for the flip test) and decodes each person's
 heatmaps in a Python loop over keypoints. Here the same steps run on arrays of all persons:
 centres, scales and affine source points for all boxes at once (the warp matrices and crops
-bitwise those of ``TopdownAffine``), every crop and its mirror image in one network call (on
+bitwise those of ``TopdownAffine``), the data preprocessor's normalisation as one table
+look-up per pixel (bitwise its arithmetic), every crop and its mirror image in one network call (on
 torch, optimised torch or an exported model with a dynamic batch), mmpose's
 ``flip_heatmaps`` on the mirrored half, and MSRA heatmap decoding (argmax, then the 0.25-pixel
 shift or DARK's Taylor step) vectorised over persons and keypoints. The keypoints are those of
@@ -92,20 +93,55 @@ def crop_persons(image: np.ndarray, center: np.ndarray, scale: np.ndarray,
     return crops
 
 
+def normalizer(preprocessor) -> Optional[Tuple[np.ndarray, bool]]:
+    """What a plain mmengine ``ImgDataPreprocessor`` does to uint8 BGR pixels, as a table:
+    ``(1, 256, 3)`` float32 entries per image channel, bitwise its ``(float(v) - mean) / std``,
+    and whether it reverses the channels; None for a preprocessor that does anything else
+    (padding, batch augments, other classes)."""
+    from mmengine.model import ImgDataPreprocessor
+    from mmpose.models.data_preprocessors import PoseDataPreprocessor
+    if (type(preprocessor) not in (ImgDataPreprocessor, PoseDataPreprocessor)
+            or getattr(preprocessor, 'batch_augments', None)
+            or preprocessor.pad_size_divisor != 1 or not preprocessor._enable_normalize
+            or preprocessor.mean.numel() != 3 or preprocessor.mean.device.type != 'cpu'):
+        return None
+    values = torch.arange(256, dtype=torch.float32).view(1, 1, 1, 256)
+    table = ((values - preprocessor.mean) / preprocessor.std).view(3, 256)  # input channels
+    swap = bool(preprocessor._channel_conversion)
+    if swap:
+        table = table.flip(0)  # input channel c is image channel 2 - c
+    return np.ascontiguousarray(table.numpy().T[None]), swap
+
+
+def normalize_crops(crops: np.ndarray, norm: Tuple[np.ndarray, bool],
+                    flip: bool) -> torch.Tensor:
+    """``(N, h, w, 3)`` uint8 crops through :func:`normalizer`'s table, as the preprocessor
+    gives them (``(N, 3, h, w)`` float32), followed by their mirror images when ``flip`` (the
+    network's flip-test batch): one table look-up per pixel instead of casts and arithmetic."""
+    table, swap = norm
+    n, h, w, _ = crops.shape
+    looked_up = cv2.LUT(crops.reshape(n * h, w, 3), table).reshape(n, h, w, 3)
+    out = np.empty((2 * n if flip else n, 3, h, w), np.float32)
+    out[:n] = (looked_up[..., ::-1] if swap else looked_up).transpose(0, 3, 1, 2)
+    if flip:
+        out[n:] = out[:n, :, :, ::-1]
+    return torch.from_numpy(out)
+
+
 def gaussian_blur(heatmaps: np.ndarray, kernel: int) -> np.ndarray:
     """mmpose's ``gaussian_blur`` (zero border, peak kept) on ``(..., H, W)`` heatmaps, in
     OpenCV calls of up to 512 maps as channels (bitwise the same as one map at a time)."""
     shape = heatmaps.shape
     maps = heatmaps.reshape(-1, *shape[-2:])
-    border = (kernel - 1) // 2
     peaks = maps.max(axis=(1, 2))
     out = np.empty_like(maps)
     for start in range(0, len(maps), _CV_MAX_CHANNELS):
         chunk = maps[start:start + _CV_MAX_CHANNELS]
-        padded = np.pad(chunk.transpose(1, 2, 0), ((border, border), (border, border), (0, 0)))
-        blurred = cv2.GaussianBlur(padded, (kernel, kernel), 0)
+        # a zero border: as mmpose's zero padding by (kernel - 1) / 2, without the copy
+        blurred = cv2.GaussianBlur(np.ascontiguousarray(chunk.transpose(1, 2, 0)),
+                                   (kernel, kernel), 0, borderType=cv2.BORDER_CONSTANT)
         blurred = blurred.reshape(blurred.shape[:2] + (-1, ))  # one channel comes back 2-D
-        out[start:start + len(chunk)] = blurred[border:-border, border:-border].transpose(2, 0, 1)
+        out[start:start + len(chunk)] = blurred.transpose(2, 0, 1)
     out *= (peaks / out.max(axis=(1, 2)))[:, None, None]
     return out.reshape(shape)
 
@@ -189,6 +225,7 @@ class TopdownPose:
         self.net = getattr(model, 'model', model)  # the upstream estimator of a BackendModel
         self.test_cfg = dict(getattr(self.net, 'test_cfg', None) or {})
         self.settings = crop_settings(model.cfg.test_dataloader.dataset.pipeline)
+        self.table = normalizer(model.data_preprocessor)
         head = getattr(self.net, 'head', None)
         # what the batched forward reproduces: a heatmap head decoded by its codec, flipped
         # (if at all) as heatmaps, every keypoint kept
@@ -214,12 +251,15 @@ class TopdownPose:
             center, scale = box_centers_scales(boxes, self.settings['padding'],
                                                size[0] / size[1])
             crops = crop_persons(image, center, scale, size, self.settings['use_udp'])
-            inputs = torch.from_numpy(crops).permute(0, 3, 1, 2)
-            inputs = self.model.data_preprocessor(dict(inputs=inputs, data_samples=[]))[
-                'inputs'].contiguous()
+            if self.table is not None and crops.dtype == np.uint8:
+                inputs = normalize_crops(crops, self.table, self.flip)  # mirrored half too
+            else:
+                inputs = torch.from_numpy(crops).permute(0, 3, 1, 2)
+                inputs = self.model.data_preprocessor(dict(inputs=inputs, data_samples=[]))[
+                    'inputs'].contiguous()
         else:
             inputs, center, scale, size = self._pipeline_inputs(image, boxes)
-        heatmaps = self._heatmaps(inputs)
+        heatmaps = self._heatmaps(inputs, len(boxes))
         if self.vectorised_decode:
             keypoints, scores = decode_msra(self.net.head.decoder, heatmaps)
         else:
@@ -230,12 +270,12 @@ class TopdownPose:
                               + center[:, None] - 0.5 * scale[:, None])
         return keypoints, scores
 
-    def _heatmaps(self, inputs: torch.Tensor) -> np.ndarray:
-        """The head's heatmaps of ``inputs`` (flip test: the mirrored half flipped back and
-        averaged in), one network call."""
+    def _heatmaps(self, inputs: torch.Tensor, n: int) -> np.ndarray:
+        """The head's heatmaps of the ``n`` persons' ``inputs`` (flip test: their mirror
+        images appended unless ``inputs`` holds them already; that half's heatmaps flipped
+        back and averaged in), one network call."""
         from mmpose.models.utils.tta import flip_heatmaps
-        n = len(inputs)
-        if self.flip:
+        if self.flip and len(inputs) == n:
             inputs = torch.cat([inputs, inputs.flip(-1)])
         with torch.no_grad():
             heatmaps = self.net.head.forward(self.net.extract_feat(inputs))
