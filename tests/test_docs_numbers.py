@@ -32,6 +32,22 @@ def test_every_metafile_result_with_a_page_is_quoted_on_it():
     assert not missing, missing
 
 
+def test_multitask_page_quotes_the_single_task_run_it_compares_with():
+    """The single-task numbers of the multi-task comparison come from one run, kept in
+    ``docs/runs/multitask/single_task_models.json``; its table rows quote that file."""
+    import json
+    with open(osp.join(ROOT, 'docs/runs/multitask/single_task_models.json')) as f:
+        models = json.load(f)['models']
+    with open(osp.join(ROOT, 'docs/multitask.md')) as f:
+        rows = [line for line in f if line.startswith('| ')]
+    for model in models.values():
+        row = next((r for r in rows if f"`{model['config']}`" in r), None)
+        assert row is not None, f"docs/multitask.md has no table row for {model['config']}"
+        numbers = re.findall(r'(?<![\d.])\d+\.\d+(?![\d.])', row)
+        values = [f'{v:.1f}' for v in model.values() if isinstance(v, float)]
+        assert numbers == values, (model['config'], numbers, values)
+
+
 def test_readme_quotes_no_result():
     """The README links to the pages; it holds no AP / mIoU of its own."""
     with open(osp.join(ROOT, 'README.md')) as f:
