@@ -1,5 +1,6 @@
 """The RoI keypoint head on its own: crop geometry (rotated crops included), the mask channel's
-alignment with the features, the flip test, the spatial-softmax loss."""
+alignment with the features, the flip test, the spatial-softmax loss, the measuring mask
+sources."""
 import math
 
 import numpy as np
@@ -118,3 +119,28 @@ def test_rotation_jitter_rotates_training_crops_only():
     assert angles.abs().max() <= 80 + 1e-4 and 30 < angles.std() < 50
     head.eval()
     assert (head._jitter(boxes, 0)[:, 5] == 0).all()
+
+
+def test_measuring_mask_sources():
+    """test_cfg.mask_source: 'box' fills each box, 'ground_truth' gives the mask of the
+    best-overlapping person (empty below IoU 0.1); an unknown source is refused."""
+    from mmdet.structures import DetDataSample
+    from mmdet.structures.mask import BitmapMasks
+    from mmengine.structures import InstanceData
+
+    from mmhrnet.multitask.model import _reference_masks
+    gt_masks = np.zeros((2, 32, 40), np.uint8)
+    gt_masks[0, 2:10, 3:9] = 1
+    gt_masks[1, 20:30, 25:38] = 1
+    sample = DetDataSample(gt_instances=InstanceData(
+        bboxes=torch.tensor([[3., 2., 9., 10.], [25., 20., 38., 30.]]),
+        masks=BitmapMasks(gt_masks, 32, 40)))
+    boxes = torch.tensor([[24., 19., 38., 31.], [0., 0., 2., 2.]])
+    meta = dict(img_shape=(32, 40))
+    masks = _reference_masks(boxes, meta, sample, 'ground_truth')
+    assert torch.equal(masks[0], torch.from_numpy(gt_masks[1]).float())
+    assert masks[1].sum() == 0  # overlaps no person
+    filled = _reference_masks(boxes, meta, sample, 'box')
+    assert filled[0].sum() == 14 * 12 and filled[0, 19, 24] == filled[0, 30, 37] == 1
+    with pytest.raises(ValueError, match='mask_source'):
+        make_head(test_cfg=dict(mask_source='oracle'))

@@ -16,8 +16,9 @@ time, its results written as COCO JSON. The paths are ``mmhrnet.apis.infer_to_di
 (``mmhrnet.deploy.load_backend_model``; whatever part of the detector that exports). Beside
 each path's end-to-end speed is the speed of its network alone (detector network on the
 image, pose network on every crop and its flip) against the upstream networks, from the same
-run: ``e2e / network`` near 1 means the pipeline around the network costs what it costs
-upstream.
+run: ``e2e / network`` near 1 means the pipeline keeps its network's speed-up, i.e. the code
+around the network shrank by as much as the network did (equal code around a faster network
+gives less than 1).
 """
 import json
 import os

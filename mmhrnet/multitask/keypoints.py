@@ -32,6 +32,10 @@ from mmhrnet.registry import MODELS
 
 # COCO's keypoint order after a horizontal flip (mmpose's coco metainfo)
 COCO_FLIP_INDICES = (0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15)
+# Where the mask channel comes from at test: the Mask R-CNN head (what a user gets), or, to
+# measure what the head loses to that mask, the ground-truth mask of the box's best-matching
+# person, or the box itself filled (no shape).
+MASK_SOURCES = ('predicted', 'ground_truth', 'box')
 
 
 def topdown_boxes(bboxes, aspect_ratio, padding=1.25):
@@ -121,7 +125,9 @@ class RoIKeypointHead(BaseModule):
             (0.8, 1.2), no rotation, 64 RoIs.
         test_cfg (dict): ``score_thr`` and ``max_per_img`` of the detections that get
             keypoints (defaults 0.05 and 10); ``flip_test``: also run the head on the
-            mirrored crop and average (default False).
+            mirrored crop and average (default False); ``mask_source``: the mask channel's
+            masks at test (:data:`MASK_SOURCES`; default ``'predicted'``, the others are
+            for measuring).
         init_cfg (dict, optional): Initialisation.
     """
 
@@ -166,8 +172,11 @@ class RoIKeypointHead(BaseModule):
                                                   aligned=True)
         self.train_cfg = dict(dict(shift=0.1, scale=(0.8, 1.2), rotate=0., rotate_prob=0.6,
                                    max_rois=64), **(train_cfg or {}))
-        self.test_cfg = dict(dict(score_thr=0.05, max_per_img=10, flip_test=False),
-                             **(test_cfg or {}))
+        self.test_cfg = dict(dict(score_thr=0.05, max_per_img=10, flip_test=False,
+                                  mask_source='predicted'), **(test_cfg or {}))
+        if self.test_cfg['mask_source'] not in MASK_SOURCES:
+            raise ValueError(f"RoIKeypointHead test_cfg.mask_source "
+                             f"{self.test_cfg['mask_source']!r} must be one of {MASK_SOURCES}")
         self.spatial_softmax = isinstance(self.head.loss_module, SpatialSoftmaxLoss)
 
     # ------------------------------------------------------------------ geometry

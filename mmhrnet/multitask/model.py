@@ -103,9 +103,17 @@ class HRNetMultiTask(MaskRCNN):
     def _keypoint_feats(self, branches, pyramid):
         return pyramid if self.keypoint_head.source == 'neck' else branches
 
-    def _masks_at_input(self, pyramid, metas):
+    def _masks_at_input(self, pyramid, metas, samples=None):
         """``masks_of`` for the keypoint head: the Mask R-CNN head's masks of given boxes
-        (input pixels), pasted at the input size."""
+        (input pixels), pasted at the input size; with the keypoint head's
+        ``test_cfg.mask_source`` ``'ground_truth'`` the mask of each box's best-matching
+        ground-truth person of ``samples`` (IoU, none below 0.1: empty), ``'box'`` the box
+        filled."""
+        source = self.keypoint_head.test_cfg['mask_source']
+        if source != 'predicted':
+            return lambda boxes: [_reference_masks(b, m, s, source) for b, m, s in
+                                  zip(boxes, metas, samples or [None] * len(metas))]
+
         def masks_of(boxes):
             results = [InstanceData(bboxes=b, labels=b.new_zeros(len(b), dtype=torch.long))
                        for b in boxes]
@@ -177,7 +185,7 @@ class HRNetMultiTask(MaskRCNN):
         given = [s.get('given_instances') for s in batch_data_samples]
         det_metas = metas if rescale else [dict(m, scale_factor=(1., 1.)) for m in metas]
         kpt_feats = self._keypoint_feats(branches, pyramid)
-        masks_of = self._masks_at_input(pyramid, metas)
+        masks_of = self._masks_at_input(pyramid, metas, batch_data_samples)
         results = self.keypoint_head.predict(kpt_feats, results, det_metas, masks_of=masks_of)
         if any(g is not None for g in given):
             if any(g is None for g in given):
@@ -271,3 +279,32 @@ def load_single_task(model, checkpoint, task):
     state = task_state_dict(state_dict_of(checkpoint, source), task)
     load_state_strict(model, state, source, type(model).__name__, allow_missing=True)
     return sorted(state)
+
+
+def _reference_masks(boxes, meta, sample, source):
+    """Masks ``(N, H, W)`` at the input size for the keypoint head's measuring sources
+    (``RoIKeypointHead`` ``test_cfg.mask_source``): the boxes filled, or the ground-truth mask
+    of the best-overlapping person of ``sample``."""
+    from mmdet.structures.bbox import bbox_overlaps
+    h, w = meta['img_shape'][:2]
+    masks = boxes.new_zeros((len(boxes), h, w))
+    if source == 'box':
+        for mask, (x1, y1, x2, y2) in zip(masks, boxes.round().long().tolist()):
+            mask[max(y1, 0):max(y2, 0), max(x1, 0):max(x2, 0)] = 1
+        return masks
+    gt = sample.gt_instances if sample is not None and 'gt_instances' in sample else None
+    if gt is None or 'masks' not in gt:
+        raise KeyError(f'image {meta.get("img_path")}: mask_source=\'ground_truth\' needs the '
+                       'ground-truth masks in the test pipeline (LoadPeopleAnnotations'
+                       '(with_mask=True))')
+    if len(gt) and len(boxes):
+        gt_boxes = gt.bboxes.tensor if hasattr(gt.bboxes, 'tensor') else gt.bboxes
+        iou = bbox_overlaps(boxes, gt_boxes.to(boxes))
+        best, index = iou.max(1)
+        gt_masks = gt.masks.to_tensor(torch.float32, boxes.device)
+        for i in range(len(boxes)):
+            if best[i] >= 0.1:
+                mask = gt_masks[index[i]]
+                masks[i, :mask.shape[0], :mask.shape[1]] = mask[:h, :w]
+    return masks
+

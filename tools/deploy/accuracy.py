@@ -7,8 +7,8 @@
 Paths: torch fp32 (the reference), torch fast fp32 / bf16 (mmhrnet.deploy.optimize_model),
 onnxruntime fp32 / int8, openvino fp32 / bf16 / int8 (bf16 where the CPU has the units). The
 exports land in DIR; int8 is calibrated on N images of the config's training set (or of
---calib-images, as tools/deploy/export.py). Prints a
-markdown table: the metric (pose keypoint AP, seg mIoU, det box AP) and its change in points.
+--calib-images, as tools/deploy/export.py). Prints a markdown table: the metric (pose keypoint
+AP, seg mIoU, det box AP; each part's for the multi-task model) and its change in points.
 """
 import argparse
 
