@@ -121,8 +121,11 @@ class RoIKeypointHead(BaseModule):
         train_cfg (dict): Jitter of ground-truth boxes in training: ``shift`` (fraction of the
             crop size, uniform), ``scale`` (range), ``rotate`` (degrees, normal with this
             sigma clipped at 2 sigma, applied with probability ``rotate_prob``, as mmpose's
-            ``RandomBBoxTransform``); ``max_rois`` per batch. Defaults to shift 0.1, scale
-            (0.8, 1.2), no rotation, 64 RoIs.
+            ``RandomBBoxTransform``); ``max_rois`` per batch; ``mask_source``: the mask
+            channel's masks, the person's ground-truth mask or ``'predicted'``, the Mask R-CNN
+            head's mask of the person's box (what the head gets at test; ``masks_of`` of
+            :meth:`loss`). Defaults to shift 0.1, scale (0.8, 1.2), no rotation, 64 RoIs,
+            ground-truth masks.
         test_cfg (dict): ``score_thr`` and ``max_per_img`` of the detections that get
             keypoints (defaults 0.05 and 10); ``flip_test``: also run the head on the
             mirrored crop and average (default False); ``mask_source``: the mask channel's
@@ -171,7 +174,12 @@ class RoIKeypointHead(BaseModule):
         self.mask_align_rotated = RoIAlignRotated(out, 1.0, sampling_ratio=sampling_ratio,
                                                   aligned=True)
         self.train_cfg = dict(dict(shift=0.1, scale=(0.8, 1.2), rotate=0., rotate_prob=0.6,
-                                   max_rois=64), **(train_cfg or {}))
+                                   max_rois=64, mask_source='ground_truth'),
+                              **(train_cfg or {}))
+        if self.train_cfg['mask_source'] not in ('ground_truth', 'predicted'):
+            raise ValueError(f"RoIKeypointHead train_cfg.mask_source "
+                             f"{self.train_cfg['mask_source']!r} must be 'ground_truth' or "
+                             "'predicted'")
         self.test_cfg = dict(dict(score_thr=0.05, max_per_img=10, flip_test=False,
                                   mask_source='predicted'), **(test_cfg or {}))
         if self.test_cfg['mask_source'] not in MASK_SOURCES:
@@ -241,14 +249,23 @@ class RoIKeypointHead(BaseModule):
 
     # ------------------------------------------------------------------ training
 
-    def loss(self, feats, batch_data_samples):
+    def loss(self, feats, batch_data_samples, masks_of=None):
         """Heatmap loss over ground-truth people that have at least one labelled keypoint.
+
+        Args:
+            masks_of (callable, optional): ``masks_of(boxes)`` -> ``(N, H, W)`` masks of each
+                image's boxes (input pixels): the mask channel's masks with
+                ``train_cfg.mask_source='predicted'``.
 
         Returns:
             dict: ``loss_kpt``; exactly 0 (with a graph, so every rank still reduces the
             head's gradients) when no person of the batch has keypoints.
         """
+        predicted = self.mask_channel and self.train_cfg['mask_source'] == 'predicted'
+        if predicted and masks_of is None:
+            raise ValueError("RoIKeypointHead train_cfg.mask_source='predicted' needs masks_of")
         crops, keypoints, visible, masks = [], [], [], []
+        boxes_of = [None] * len(batch_data_samples)  # per image: the persons to mask
         for i, sample in enumerate(batch_data_samples):
             gt = sample.gt_instances
             if 'keypoints_visible' not in gt or len(gt) == 0:
@@ -260,8 +277,15 @@ class RoIKeypointHead(BaseModule):
                 crops.append(self._jitter(boxes, i))
                 keypoints.append(gt.keypoints[keep])
                 visible.append(gt.keypoints_visible[keep])
-                if self.mask_channel:
+                if predicted:
+                    boxes_of[i] = boxes
+                elif self.mask_channel:
                     masks.append(_gt_masks(sample, keep, boxes.device))
+        if predicted and crops:
+            empty = crops[0].new_zeros((0, 4))
+            with torch.no_grad():
+                masks = masks_of([empty if b is None else b for b in boxes_of])
+            masks = [m.float() for m, b in zip(masks, boxes_of) if b is not None]
         if not crops:
             zero = sum(p.sum() for p in self.parameters()) * 0.
             return dict(loss_kpt=zero)

@@ -113,7 +113,11 @@ class HRNetMultiTask(MaskRCNN):
         if source != 'predicted':
             return lambda boxes: [_reference_masks(b, m, s, source) for b, m, s in
                                   zip(boxes, metas, samples or [None] * len(metas))]
+        return self._predicted_masks(pyramid, metas)
 
+    def _predicted_masks(self, pyramid, metas):
+        """``masks_of(boxes)``: the Mask R-CNN head's binary masks of each image's boxes
+        (input pixels), pasted at the input size."""
         def masks_of(boxes):
             results = [InstanceData(bboxes=b, labels=b.new_zeros(len(b), dtype=torch.long))
                        for b in boxes]
@@ -146,7 +150,12 @@ class HRNetMultiTask(MaskRCNN):
             losses.update(self._weighted(super().loss(pyramid_det, samples), 'det'))
         losses.update(self._weighted(self._parse_loss(branches, batch_data_samples), 'parse'))
         kpt_feats = self._keypoint_feats(branches, pyramid)
-        losses.update(self._weighted(self.keypoint_head.loss(kpt_feats, batch_data_samples),
+        head = self.keypoint_head
+        masks_of = None  # the mask head's masks as the mask channel, as at test
+        if head.mask_channel and head.train_cfg['mask_source'] == 'predicted':
+            masks_of = self._predicted_masks([level.detach() for level in pyramid],
+                                             [s.metainfo for s in batch_data_samples])
+        losses.update(self._weighted(head.loss(kpt_feats, batch_data_samples, masks_of),
                                      'pose'))
         return losses
 
