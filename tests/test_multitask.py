@@ -133,6 +133,30 @@ def test_forward_backward_returns_the_three_losses(cfg):
         assert head_grad(part) > 0, type(part).__name__
 
 
+def test_keypoint_head_trains_on_the_mask_heads_masks(cfg):
+    """train_cfg.mask_source='predicted': the mask channel gets the mask head's masks of the
+    persons' boxes (another loss than with the ground-truth masks), detached: the keypoint
+    loss sends no gradient into the mask head."""
+    model = build(cfg)
+    model.train()
+    _, data = batch(cfg)
+    data = model.data_preprocessor(data, True)
+    torch.manual_seed(1)
+    truth = model.loss(data['inputs'], data['data_samples'])['loss_kpt']
+    model.keypoint_head.train_cfg['mask_source'] = 'predicted'
+    calls = []
+    predicted = model._predicted_masks
+    model._predicted_masks = lambda *a: (lambda boxes: calls.append(len(boxes)) or
+                                         predicted(*a)(boxes))
+    torch.manual_seed(1)  # the same jitter
+    loss = model.loss(data['inputs'], data['data_samples'])['loss_kpt']
+    assert calls == [2] and not torch.isclose(loss, truth)
+    model.zero_grad()
+    loss.backward()
+    assert head_grad(model.keypoint_head) > 0
+    assert head_grad(model.roi_head.mask_head) == 0
+
+
 def test_missing_labels_mask_their_loss(cfg):
     model = build(cfg)
     model.train()
