@@ -22,6 +22,9 @@ import sys
 
 QUICKSTART_CONFIG = 'configs/pose/td-hm_hrnet-w18-small-v1_1xb16-10e_synthetic-people-192x144.py'
 QUICKSTART_CKPTS = 'work_dirs/quickstart/latest/best_coco_AP_epoch_*.pth'
+# The models the inferencer takes, in the order their options are listed (mmhrnet.tasks'
+# MODEL_TASKS; not imported here so that --help needs no model package).
+TASKS = ('pose', 'det', 'seg', 'multitask')
 COCO_EXAMPLE = ('--pose configs/pose/hrnet_w32_coco.py https://download.openmmlab.com/mmpose/v1/'
                 'body_2d_keypoint/topdown_heatmap/coco/'
                 'td-hm_hrnet-w32_8xb64-210e_coco-256x192-81c58e40_20220909.pth')
@@ -81,15 +84,14 @@ def parse_threads(parser, values):
     """``--threads`` as the inferencer's ``threads=``: None, an int, or {task: int}."""
     if not values:
         return None
-    tasks = ('pose', 'det', 'seg', 'multitask')
     if len(values) == 1 and values[0].isdigit() and int(values[0]) >= 1:
         return int(values[0])
     threads = {}
     for value in values:
         task, _, n = value.partition('=')
-        if task not in tasks or not n.isdigit() or int(n) < 1:
+        if task not in TASKS or not n.isdigit() or int(n) < 1:
             parser.error(f'--threads {value}: give N, or TASK=N with TASK one of '
-                         f'{", ".join(tasks)} and N >= 1')
+                         f'{", ".join(TASKS)} and N >= 1')
         threads[task] = int(n)
     return threads
 
@@ -98,7 +100,7 @@ def model_specs(args) -> dict:
     """The --pose/--det/--seg values as the inferencer's specs; SystemExit saying what is
     missing."""
     specs = {}
-    for task in ('pose', 'det', 'seg', 'multitask'):
+    for task in TASKS:
         values = getattr(args, task)
         if values is None:
             continue

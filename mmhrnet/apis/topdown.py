@@ -225,7 +225,7 @@ class TopdownPose:
         self.net = getattr(model, 'model', model)  # the upstream estimator of a BackendModel
         self.test_cfg = dict(getattr(self.net, 'test_cfg', None) or {})
         self.settings = crop_settings(model.cfg.test_dataloader.dataset.pipeline)
-        self.table = normalizer(model.data_preprocessor)
+        self.norm = normalizer(model.data_preprocessor)  # None: the preprocessor's own call
         head = getattr(self.net, 'head', None)
         # what the batched forward reproduces: a heatmap head decoded by its codec, flipped
         # (if at all) as heatmaps, every keypoint kept
@@ -251,8 +251,8 @@ class TopdownPose:
             center, scale = box_centers_scales(boxes, self.settings['padding'],
                                                size[0] / size[1])
             crops = crop_persons(image, center, scale, size, self.settings['use_udp'])
-            if self.table is not None and crops.dtype == np.uint8:
-                inputs = normalize_crops(crops, self.table, self.flip)  # mirrored half too
+            if self.norm is not None and crops.dtype == np.uint8:
+                inputs = normalize_crops(crops, self.norm, self.flip)  # mirrored half too
             else:
                 inputs = torch.from_numpy(crops).permute(0, 3, 1, 2)
                 inputs = self.model.data_preprocessor(dict(inputs=inputs, data_samples=[]))[

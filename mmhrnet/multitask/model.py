@@ -151,10 +151,9 @@ class HRNetMultiTask(MaskRCNN):
         losses.update(self._weighted(self._parse_loss(branches, batch_data_samples), 'parse'))
         kpt_feats = self._keypoint_feats(branches, pyramid)
         head = self.keypoint_head
-        masks_of = None  # the mask head's masks as the mask channel, as at test
+        masks_of = None  # the mask head's masks as the mask channel, as at test (no grad)
         if head.mask_channel and head.train_cfg['mask_source'] == 'predicted':
-            masks_of = self._predicted_masks([level.detach() for level in pyramid],
-                                             [s.metainfo for s in batch_data_samples])
+            masks_of = self._predicted_masks(pyramid, [s.metainfo for s in batch_data_samples])
         losses.update(self._weighted(head.loss(kpt_feats, batch_data_samples, masks_of),
                                      'pose'))
         return losses
