@@ -44,3 +44,28 @@ def test_rows_against_upstream_and_chart(tmp_path):
     plot(rows, str(tmp_path / 'chart.png'))
     assert cv2.imread(str(tmp_path / 'chart.png')) is not None
     assert not np.isnan(ours['net_ratio'])
+
+
+def test_one_pass_against_the_three_models(tmp_path):
+    """The one-pass benchmark: the three single-task models first, the multi-task model after,
+    both sides decoding keypoints for exactly the persons count; its table and chart."""
+    from mmhrnet.analysis.one_pass_bench import (MULTITASK, REFERENCE, SPECIALISTS,
+                                                 benchmark_one_pass)
+    from mmhrnet.analysis.one_pass_bench import format_rows as one_pass_table
+    from mmhrnet.analysis.one_pass_bench import plot as one_pass_plot
+    from mmhrnet.utils.build import config_file, load_config
+    specialists = {t: load_config(config_file(c)) for t, c in SPECIALISTS.items()}
+    rows = benchmark_one_pass(load_config(config_file(MULTITASK)), specialists, str(tmp_path),
+                              counts=(3, ), images=1, paths=('torch', ), rounds=1,
+                              log=lambda *a: None)
+    assert [r['path'] for r in rows] == [REFERENCE, 'torch']
+    assert [r['found'] for r in rows] == [3, 3]
+    assert rows[0]['ratio'] == 1 and rows[1]['ratio'] == pytest.approx(
+        rows[1]['img_s'] / rows[0]['img_s'])
+    with open(next((tmp_path / 'out' / '3_torch' / 'predictions').iterdir())) as f:
+        persons = json.load(f)
+    assert len(persons) == 3 and all(len(p['keypoints']) == 17 * 3 for p in persons)
+    table = one_pass_table(rows).splitlines()
+    assert 'vs three torch models' in table[0] and len(table) == 2 + len(rows)
+    one_pass_plot(rows, str(tmp_path / 'chart.png'))
+    assert cv2.imread(str(tmp_path / 'chart.png')) is not None

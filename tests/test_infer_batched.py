@@ -13,8 +13,9 @@ from conftest import ROOT
 
 from mmhrnet.apis import InferenceInputError, infer_to_dir, load_task_model
 from mmhrnet.apis.overlap import ReadAhead, WriteBehind
-from mmhrnet.apis.topdown import (TopdownPose, box_centers_scales, crop_persons, decode_msra,
-                                   gaussian_blur, normalize_crops, normalizer)
+from mmhrnet.apis.topdown import (TopdownPose, box_centers_scales, crop_persons,
+                                   normalize_crops, normalizer)
+from mmhrnet.models.heatmaps import decode_msra, gaussian_blur
 
 POSE_CONFIG = osp.join(ROOT, 'configs/pose/td-hm_hrnet-w18-small-v1_1xb16-10e_synthetic-'
                        'people-192x144.py')

@@ -400,3 +400,22 @@ def test_mac_counter_counts_conv_transposed_conv_and_linear():
         model(x)
     assert counter.macs == 8 * 8 * 4 * 27 + 256 * 2 * 4 + 512 * 3
     assert published_gflops(3 * 2 ** 30) == 3
+
+def test_parse_map_is_the_argmax_of_the_resized_logits():
+    """The parsing map takes the first largest logit (argmax's rule, ties included) after
+    resizing to the input, cutting the padding and resizing to the original size."""
+    from types import SimpleNamespace
+
+    import torch.nn.functional as F
+
+    from mmhrnet.multitask.model import HRNetMultiTask
+    owner = SimpleNamespace(parse_head=SimpleNamespace(align_corners=False))
+    logits = torch.randn(1, 5, 8, 10)
+    logits[:, 2] = logits[:, 4]  # ties: the first class wins
+    logits[..., :2] = 0.
+    meta = dict(batch_input_shape=(32, 40), img_shape=(30, 36), ori_shape=(60, 72))
+    labels = HRNetMultiTask._parse_map(owner, logits, meta, rescale=True)
+    ref = F.interpolate(logits, size=(32, 40), mode='bilinear')[..., :30, :36]
+    ref = F.interpolate(ref, size=(60, 72), mode='bilinear').argmax(1)
+    assert labels.shape == (1, 60, 72) and torch.equal(labels, ref)
+    assert (labels != 4).all()

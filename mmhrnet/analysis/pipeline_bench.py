@@ -403,6 +403,26 @@ def _describe(r):
             f"{r['ratio']:.2f}x upstream (network {r['net_ratio']:.2f}x)")
 
 
+def add_run_args(parser):
+    """The arguments the end-to-end benchmark commands share: rounds, threads, work dir and
+    outputs."""
+    parser.add_argument('--rounds', type=int, default=2)
+    parser.add_argument('--threads', type=int, default=torch.get_num_threads())
+    parser.add_argument('--work-dir', help='keep images, exports and outputs here')
+    parser.add_argument('--out', help='chart PNG of the table')
+    parser.add_argument('--json', help='also write the rows here')
+
+
+def row_saver(path):
+    """``save(rows)``: writes the rows measured so far to ``path`` (None: nothing), so that
+    what is measured survives a stop."""
+    def save(rows):
+        if path:
+            with open(path, 'w') as f:
+                json.dump(rows, f, indent=1)
+    return save
+
+
 def count_rows(counts, paths, scenarios):
     return len(counts) * (len(paths) + 1) * len(scenarios)
 
@@ -422,6 +442,12 @@ def format_table(rows):
 def plot(rows, path):
     """Per scenario, the end-to-end speed of each path against upstream (bars) at each
     persons-per-image count, the network-only ratio as a tick on each bar."""
+    plot_ratios(rows, path)
+
+
+def plot_ratios(rows, path, reference=UPSTREAM, versus='upstream'):
+    """Per scenario, bars of each path's ``ratio`` against ``reference`` at each persons count,
+    ``net_ratio`` (where a row has one) as a tick on each bar."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -439,16 +465,17 @@ def plot(rows, path):
             xs = [i + (j - (len(names) - 1) / 2) * width for i, n in enumerate(counts)
                   if n in sel]
             ratios = [sel[n]['ratio'] for n in counts if n in sel]
-            ax.bar(xs, ratios, width, color='#888' if name == UPSTREAM else colours(j),
+            ax.bar(xs, ratios, width, color='#888' if name == reference else colours(j),
                    label=name)
-            nets = [sel[n]['net_ratio'] for n in counts if n in sel]
-            ax.scatter(xs, nets, marker='_', s=120, color='k', zorder=3,
-                       label='network alone' if j == len(names) - 1 else None)
+            nets = [sel[n].get('net_ratio', float('nan')) for n in counts if n in sel]
+            if any(v == v for v in nets):  # NaN: no network-only measure
+                ax.scatter(xs, nets, marker='_', s=120, color='k', zorder=3,
+                           label='network alone' if j == len(names) - 1 else None)
         ax.axhline(1.0, color='k', lw=0.8)
         ax.set_xticks(range(len(counts)), [f'{n} / image' for n in counts])
-        ax.set_title(f'{scenario}: end to end vs upstream')
+        ax.set_title(f'{scenario}: end to end vs {versus}')
         ax.set_xlabel('persons per image')
-    axes[0][0].set_ylabel('speed vs upstream pipeline (x)')
+    axes[0][0].set_ylabel(f'speed vs {versus} (x)')
     axes[0][-1].legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     tmp = path + '.tmp.png'

@@ -28,6 +28,7 @@ from mmpose.registry import KEYPOINT_CODECS
 from mmpose.registry import MODELS as MMPOSE_MODELS
 from torch import nn
 
+from mmhrnet.models.heatmaps import decode_msra
 from mmhrnet.registry import MODELS
 
 # COCO's keypoint order after a horizontal flip (mmpose's coco metainfo)
@@ -332,17 +333,28 @@ class RoIKeypointHead(BaseModule):
         with ``test_cfg.flip_test`` the mean with the mirrored crop's (flipped back, left and
         right swapped)."""
         x = self.roi_inputs(feats, _as_crops(crops), masks)
-        heatmaps = self._activate(self.forward_head(x))
-        if self.test_cfg['flip_test']:
-            mirrored = self._activate(self.forward_head(x.flip(-1)))
-            heatmaps = (heatmaps + flip_heatmaps(mirrored, self.flip_indices,
-                                                 shift_heatmap=False)) / 2
-        return heatmaps
+        if not self.test_cfg['flip_test']:
+            return self._activate(self.forward_head(x))
+        # the crops and their mirror images in one call (one backend call when exported)
+        heatmaps, mirrored = self._activate(self.forward_head(torch.cat([x, x.flip(-1)]))
+                                            ).split(len(x))
+        return (heatmaps + flip_heatmaps(mirrored, self.flip_indices, shift_heatmap=False)) / 2
 
     def _activate(self, heatmaps):
         if not self.spatial_softmax:
             return heatmaps
         return heatmaps.flatten(2).softmax(2).reshape(heatmaps.shape)
+
+    def _decode(self, heatmaps):
+        """Keypoints ``(R, K, 2)`` (heatmap input pixels) and scores ``(R, K)`` of ``(R, K, h,
+        w)`` heatmaps: MSRA codecs vectorised over persons (:mod:`mmhrnet.models.heatmaps`),
+        any other codec one person at a time."""
+        from mmpose.codecs import MSRAHeatmap
+        if type(self.decoder) is MSRAHeatmap:
+            return decode_msra(self.decoder, heatmaps)
+        decoded = [self.decoder.decode(h) for h in heatmaps]
+        return (np.concatenate([k for k, _ in decoded]),
+                np.concatenate([s for _, s in decoded]))
 
     def predict(self, feats, results_list, batch_img_metas, select=True, masks_of=None):
         """Add ``keypoints`` ``(N, K, 2)``, ``keypoint_scores`` ``(N, K)`` and ``bbox_scores``
@@ -375,9 +387,8 @@ class RoIKeypointHead(BaseModule):
         if len(crops):
             masks = _cat_padded(masks_of(boxes_in)) if self.mask_channel else None
             heatmaps = self.predict_heatmaps(feats, crops, masks).detach().float().cpu().numpy()
-            decoded = [self.decoder.decode(h) for h in heatmaps]
-            keypoints = crops.new_tensor(np.concatenate([k for k, _ in decoded]))
-            scores = crops.new_tensor(np.concatenate([s for _, s in decoded]))
+            keypoints, scores = self._decode(heatmaps)
+            keypoints, scores = crops.new_tensor(keypoints), crops.new_tensor(scores)
             keypoints = self._from_heatmap(keypoints, crops)
         else:
             keypoints, scores = crops.new_zeros((0, num_kpts, 2)), crops.new_zeros((0, num_kpts))

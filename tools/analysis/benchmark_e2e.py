@@ -15,14 +15,14 @@ over those images of one image's ``predict`` (array in, results out). A kept --w
 its exports. See mmhrnet/analysis/pipeline_bench.py for what runs; docs/deploy.md for results.
 """
 import argparse
-import json
 import tempfile
 
 import torch
 from tqdm import tqdm
 
-from mmhrnet.analysis.pipeline_bench import (PATHS, PRESETS, SCENARIOS, benchmark_pipeline,
-                                             count_rows, format_table, plot, preset_configs)
+from mmhrnet.analysis.pipeline_bench import (PATHS, PRESETS, SCENARIOS, add_run_args,
+                                             benchmark_pipeline, count_rows, format_table,
+                                             plot, preset_configs, row_saver)
 from mmhrnet.utils.cpu import cpu_summary
 
 
@@ -39,13 +39,9 @@ def parse_args():
                         help='image size (default: the preset\'s)')
     parser.add_argument('--paths', nargs='+', default=list(PATHS), choices=list(PATHS))
     parser.add_argument('--scenarios', nargs='+', default=list(SCENARIOS), choices=SCENARIOS)
-    parser.add_argument('--rounds', type=int, default=2)
     parser.add_argument('--net-seconds', type=float, default=1.0,
                         help='timing of each network-only measurement')
-    parser.add_argument('--threads', type=int, default=torch.get_num_threads())
-    parser.add_argument('--work-dir', help='keep images, exports and outputs here')
-    parser.add_argument('--out', help='chart PNG of the table')
-    parser.add_argument('--json', help='also write the rows here')
+    add_run_args(parser)
     return parser.parse_args()
 
 
@@ -55,11 +51,7 @@ def main():
     pose, det = preset_configs(args.preset, args.pose_config, args.det_config)
     size = args.size or PRESETS[args.preset][2]
     total = count_rows(args.counts, args.paths, args.scenarios)
-
-    def save(rows):  # what is measured survives a stop
-        if args.json:
-            with open(args.json, 'w') as f:
-                json.dump(rows, f, indent=1)
+    save = row_saver(args.json)
     with tempfile.TemporaryDirectory() as tmp, \
             tqdm(total=total, desc='end to end', unit='row') as bar:
         rows = benchmark_pipeline(pose, det, args.work_dir or tmp, args.counts, args.images,
