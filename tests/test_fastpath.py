@@ -101,3 +101,26 @@ def test_bf16_refused_without_bf16_units(monkeypatch):
         optimize_model(HRNet(arch='w18_small_v1'), precision='bf16')
     with pytest.raises(ValueError, match="expected 'fp32' or 'bf16'"):
         optimize_model(HRNet(arch='w18_small_v1'), precision='int8')
+
+
+def test_torchvision_roi_align_is_mmcvs_bit_for_bit():
+    """The inferencer's RoI stage runs mmcv's RoIAlign through torchvision's kernel: outputs
+    and gradients equal bit for bit (adaptive and fixed sampling, two images, boxes partly
+    outside); max pooling, which torchvision lacks, stays mmcv's."""
+    from mmcv.ops import RoIAlign
+
+    from mmhrnet.deploy.optimize import torchvision_roi_align
+    gen = torch.Generator().manual_seed(0)
+    feats = torch.randn(2, 8, 30, 40, generator=gen, requires_grad=True)
+    xy = torch.rand(20, 2, generator=gen) * 200 - 20
+    rois = torch.cat([torch.randint(0, 2, (20, 1), generator=gen).float(), xy,
+                      xy + torch.rand(20, 2, generator=gen) * 120 + 1], 1)
+    model = nn.ModuleList([RoIAlign((7, 7), 0.25, 0), RoIAlign((14, 14), 0.25, 2),
+                           RoIAlign((7, 7), 0.25, 2, pool_mode='max')])
+    before = [layer(feats, rois) for layer in model]
+    grads = [torch.autograd.grad(b.sum(), feats)[0] for b in before]
+    assert torchvision_roi_align(model) == 2 and not model[2].use_torchvision
+    for layer, b, g in zip(model, before, grads):
+        after = layer(feats, rois)
+        assert torch.equal(after, b)
+        assert torch.equal(torch.autograd.grad(after.sum(), feats)[0], g)

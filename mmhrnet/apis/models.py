@@ -230,7 +230,14 @@ def load_task_model(task: str, spec, backend: str = 'torch', device: str = 'cpu'
         if len(parts) != 2:
             raise ModelLoadError(f'{TASK_NAMES[task]} model: give (config, checkpoint), got '
                                  f'{spec!r}')
-        return load_torch_model(task, parts[0], parts[1], device)
-    if len(parts) not in (1, 2):
-        raise ModelLoadError(f'{TASK_NAMES[task]} model: give the export folder, got {spec!r}')
-    return load_exported_model(task, parts[-1], backend, device, threads)
+        model = load_torch_model(task, parts[0], parts[1], device)
+    else:
+        if len(parts) not in (1, 2):
+            raise ModelLoadError(f'{TASK_NAMES[task]} model: give the export folder, got '
+                                 f'{spec!r}')
+        model = load_exported_model(task, parts[-1], backend, device, threads)
+    if task in ('det', 'multitask') and device == 'cpu':
+        # the RoI stage's RoIAlign through torchvision's kernel: the same bits, faster
+        from mmhrnet.deploy.optimize import torchvision_roi_align
+        torchvision_roi_align(model)
+    return model
