@@ -419,3 +419,32 @@ def test_parse_map_is_the_argmax_of_the_resized_logits():
     ref = F.interpolate(ref, size=(60, 72), mode='bilinear').argmax(1)
     assert labels.shape == (1, 60, 72) and torch.equal(labels, ref)
     assert (labels != 4).all()
+
+
+def test_parsed_mask_source_keeps_the_masks_where_the_parsing_sees_a_person(cfg):
+    """test_cfg.mask_source='parsed': the keypoint head's mask channel gets the mask head's
+    masks (grown by mask_grow pixels) where the parsing map is not background."""
+    from mmhrnet.multitask.model import _grow
+    model = build(cfg).eval()
+    _, data = batch(cfg, 'val', n=1)
+    data = model.data_preprocessor(data, False)
+    metas = [s.metainfo for s in data['data_samples']]
+    h, w = metas[0]['img_shape'][:2]
+    branches, pyramid = model._features(data['inputs'])
+    logits = torch.zeros(1, 11, *data['inputs'].shape[2:])
+    logits[0, 0] = 1.  # background everywhere but the left half of the image
+    logits[0, 3, :, :w // 2] = 2.
+    boxes = [torch.tensor([[2., 3., w - 5., h - 4.]])]
+    with torch.no_grad():
+        predicted = model._predicted_masks(pyramid, metas)(boxes)[0]
+        for grow in (0, 3):
+            model.keypoint_head.test_cfg.update(mask_source='parsed', mask_grow=grow)
+            parsed = model._masks_at_input(pyramid, metas, data['data_samples'],
+                                           logits)(boxes)[0]
+            expected = _grow(predicted, grow).clone()
+            expected[..., w // 2:] = False
+            assert parsed.shape == predicted.shape == (1, h, w)
+            assert torch.equal(parsed, expected)
+    masks = torch.zeros(1, 9, 9, dtype=torch.bool)
+    masks[0, 4, 4] = True
+    assert _grow(masks, 1).sum() == 9 and _grow(masks, 0).sum() == 1

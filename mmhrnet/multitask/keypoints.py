@@ -36,7 +36,7 @@ COCO_FLIP_INDICES = (0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15)
 # Where the mask channel comes from at test: the Mask R-CNN head (what a user gets), or, to
 # measure what the head loses to that mask, the ground-truth mask of the box's best-matching
 # person, or the box itself filled (no shape).
-MASK_SOURCES = ('predicted', 'ground_truth', 'box')
+MASK_SOURCES = ('predicted', 'parsed', 'ground_truth', 'box')
 
 
 def topdown_boxes(bboxes, aspect_ratio, padding=1.25):
@@ -130,8 +130,10 @@ class RoIKeypointHead(BaseModule):
         test_cfg (dict): ``score_thr`` and ``max_per_img`` of the detections that get
             keypoints (defaults 0.05 and 10); ``flip_test``: also run the head on the
             mirrored crop and average (default False); ``mask_source``: the mask channel's
-            masks at test (:data:`MASK_SOURCES`; default ``'predicted'``, the others are
-            for measuring).
+            masks at test (:data:`MASK_SOURCES`): ``'predicted'`` (default), the Mask R-CNN
+            head's mask; ``'parsed'``, that mask (grown by ``mask_grow`` pixels, default 0)
+            where the parsing head sees a person part; ``'ground_truth'`` and ``'box'`` are
+            for measuring.
         init_cfg (dict, optional): Initialisation.
     """
 

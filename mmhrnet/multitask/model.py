@@ -103,17 +103,28 @@ class HRNetMultiTask(MaskRCNN):
     def _keypoint_feats(self, branches, pyramid):
         return pyramid if self.keypoint_head.source == 'neck' else branches
 
-    def _masks_at_input(self, pyramid, metas, samples=None):
+    def _masks_at_input(self, pyramid, metas, samples=None, parse_logits=None):
         """``masks_of`` for the keypoint head: the Mask R-CNN head's masks of given boxes
         (input pixels), pasted at the input size; with the keypoint head's
-        ``test_cfg.mask_source`` ``'ground_truth'`` the mask of each box's best-matching
-        ground-truth person of ``samples`` (IoU, none below 0.1: empty), ``'box'`` the box
-        filled."""
-        source = self.keypoint_head.test_cfg['mask_source']
-        if source != 'predicted':
+        ``test_cfg.mask_source`` ``'parsed'`` those masks (grown by ``test_cfg.mask_grow``
+        pixels) where the parsing map has a person part, ``'ground_truth'`` the mask of each
+        box's best-matching ground-truth person of ``samples`` (IoU, none below 0.1: empty),
+        ``'box'`` the box filled."""
+        cfg = self.keypoint_head.test_cfg
+        source = cfg['mask_source']
+        if source in ('ground_truth', 'box'):
             return lambda boxes: [_reference_masks(b, m, s, source) for b, m, s in
                                   zip(boxes, metas, samples or [None] * len(metas))]
-        return self._predicted_masks(pyramid, metas)
+        predicted = self._predicted_masks(pyramid, metas)
+        if source == 'predicted':
+            return predicted
+        people = [self._parse_map(parse_logits[i:i + 1], meta, rescale=False)[0] != 0
+                  for i, meta in enumerate(metas)]  # 0: background
+
+        def masks_of(boxes):
+            return [_grow(masks, cfg.get('mask_grow', 0)) & fg
+                    for masks, fg in zip(predicted(boxes), people)]
+        return masks_of
 
     def _predicted_masks(self, pyramid, metas):
         """``masks_of(boxes)``: the Mask R-CNN head's binary masks of each image's boxes
@@ -193,7 +204,8 @@ class HRNetMultiTask(MaskRCNN):
         given = [s.get('given_instances') for s in batch_data_samples]
         det_metas = metas if rescale else [dict(m, scale_factor=(1., 1.)) for m in metas]
         kpt_feats = self._keypoint_feats(branches, pyramid)
-        masks_of = self._masks_at_input(pyramid, metas, batch_data_samples)
+        logits = self.parse_head.forward(branches)
+        masks_of = self._masks_at_input(pyramid, metas, batch_data_samples, logits)
         results = self.keypoint_head.predict(kpt_feats, results, det_metas, masks_of=masks_of)
         if any(g is not None for g in given):
             if any(g is None for g in given):
@@ -204,7 +216,6 @@ class HRNetMultiTask(MaskRCNN):
             for sample, res in zip(batch_data_samples, pose):
                 sample.pred_pose_instances = res
         batch_data_samples = self.add_pred_to_datasample(batch_data_samples, results)
-        logits = self.parse_head.forward(branches)
         for i, sample in enumerate(batch_data_samples):
             sample.pred_sem_seg = PixelData(
                 sem_seg=self._parse_map(logits[i:i + 1], sample.metainfo, rescale))
@@ -288,6 +299,14 @@ def load_single_task(model, checkpoint, task):
     state = task_state_dict(state_dict_of(checkpoint, source), task)
     load_state_strict(model, state, source, type(model).__name__, allow_missing=True)
     return sorted(state)
+
+
+def _grow(masks, pixels):
+    """Binary masks ``(N, H, W)`` grown by ``pixels`` (a square max filter)."""
+    if not pixels or not len(masks):
+        return masks
+    size = 2 * int(pixels) + 1
+    return F.max_pool2d(masks[:, None].float(), size, 1, int(pixels))[:, 0] > 0
 
 
 def _reference_masks(boxes, meta, sample, source):
