@@ -448,3 +448,26 @@ def test_parsed_mask_source_keeps_the_masks_where_the_parsing_sees_a_person(cfg)
     masks = torch.zeros(1, 9, 9, dtype=torch.bool)
     masks[0, 4, 4] = True
     assert _grow(masks, 1).sum() == 9 and _grow(masks, 0).sum() == 1
+
+
+def test_soft_masks_give_the_mask_heads_probabilities(cfg):
+    """soft_masks=True: the mask channel gets the mask head's pasted probabilities (0..1), whose
+    0.5 threshold is the binary mask; the head's threshold setting is left as it was."""
+    model = build(cfg).eval()
+    _, data = batch(cfg, 'val', n=1)
+    data = model.data_preprocessor(data, False)
+    metas = [s.metainfo for s in data['data_samples']]
+    h, w = metas[0]['img_shape'][:2]
+    _, pyramid = model._features(data['inputs'])
+    boxes = [torch.tensor([[2., 3., w - 5., h - 4.], [10., 8., w / 2, h / 2]])]
+    threshold = model.roi_head.test_cfg.mask_thr_binary
+    with torch.no_grad():
+        binary = model._predicted_masks(pyramid, metas)(boxes)[0]
+        model.keypoint_head.soft_masks = True
+        soft = model._predicted_masks(pyramid, metas)(boxes)[0]
+    assert model.roi_head.test_cfg.mask_thr_binary == threshold == 0.5
+    assert binary.dtype == torch.bool and soft.dtype == torch.float32
+    assert soft.shape == binary.shape and 0 <= soft.min() and soft.max() <= 1
+    assert ((soft > 0) & (soft < 1)).any()  # probabilities, not 0 / 1
+    # equal but where uint8 rounding moves a value across the threshold
+    assert ((soft >= 0.5) != binary).float().mean() < 0.01

@@ -112,6 +112,9 @@ class RoIKeypointHead(BaseModule):
             V2's 15C representation of the crop). Defaults to 0 (1/4, V1).
         stride (int | Sequence[int]): Stride of each; filled in by ``HRNetMultiTask``.
         mask_channel (bool): Add the person's mask, aligned like the features, as a channel.
+        soft_masks (bool): Where the mask channel gets the Mask R-CNN head's masks (at test,
+            and in training with ``train_cfg.mask_source='predicted'``), give its
+            probabilities (0..1) instead of its binary masks. Defaults to False.
         coord_channels (bool): Add the crop's x and y (-1..1) as two channels.
         roi_convs (dict, optional): :class:`RoIConvs` arguments (``channels``,
             ``num_convs``, ``dilations``) between the RoI features and ``head``.
@@ -138,7 +141,8 @@ class RoIKeypointHead(BaseModule):
     """
 
     def __init__(self, in_channels, head, codec, decoder=None, source='backbone', in_index=0,
-                 stride=4, mask_channel=False, coord_channels=False, roi_convs=None,
+                 stride=4, mask_channel=False, soft_masks=False, coord_channels=False,
+                 roi_convs=None,
                  flip_indices=COCO_FLIP_INDICES, bbox_padding=1.25, sampling_ratio=2,
                  train_cfg=None, test_cfg=None, init_cfg=None):
         super().__init__(init_cfg)
@@ -147,6 +151,7 @@ class RoIKeypointHead(BaseModule):
         channels = _per_input(in_channels, self.in_index, 'in_channels')
         strides = _per_input(stride, self.in_index, 'stride')
         self.mask_channel, self.coord_channels = mask_channel, coord_channels
+        self.soft_masks = soft_masks
         roi_channels = sum(channels) + int(mask_channel) + 2 * int(coord_channels)
         self.roi_convs = RoIConvs(roi_channels, **roi_convs) if roi_convs else None
         head_in = self.roi_convs.out_channels if self.roi_convs else roi_channels

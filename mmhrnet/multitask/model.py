@@ -122,20 +122,30 @@ class HRNetMultiTask(MaskRCNN):
                   for i, meta in enumerate(metas)]  # 0: background
 
         def masks_of(boxes):
-            return [_grow(masks, cfg.get('mask_grow', 0)) & fg
+            return [_grow(masks, cfg.get('mask_grow', 0)) * fg
                     for masks, fg in zip(predicted(boxes), people)]
         return masks_of
 
     def _predicted_masks(self, pyramid, metas):
         """``masks_of(boxes)``: the Mask R-CNN head's binary masks of each image's boxes
-        (input pixels), pasted at the input size."""
+        (input pixels), pasted at the input size; with the keypoint head's ``soft_masks``,
+        its probabilities (mmdet's ``mask_thr_binary < 0``: 0..255, here 0..1)."""
+        soft = self.keypoint_head.soft_masks
+
         def masks_of(boxes):
             results = [InstanceData(bboxes=b, labels=b.new_zeros(len(b), dtype=torch.long))
                        for b in boxes]
             input_metas = [dict(m, scale_factor=(1., 1.), ori_shape=m['img_shape'][:2])
                            for m in metas]
-            results = self.roi_head.predict_mask(pyramid, input_metas, results, rescale=False)
-            return [r.masks for r in results]
+            cfg = self.roi_head.test_cfg
+            threshold = cfg.mask_thr_binary
+            cfg.mask_thr_binary = -1 if soft else threshold
+            try:
+                results = self.roi_head.predict_mask(pyramid, input_metas, results,
+                                                     rescale=False)
+            finally:
+                cfg.mask_thr_binary = threshold
+            return [r.masks.float() / 255 if soft else r.masks for r in results]
         return masks_of
 
     def extract_feat(self, batch_inputs):
@@ -302,11 +312,12 @@ def load_single_task(model, checkpoint, task):
 
 
 def _grow(masks, pixels):
-    """Binary masks ``(N, H, W)`` grown by ``pixels`` (a square max filter)."""
+    """Masks ``(N, H, W)`` (binary or soft) grown by ``pixels`` (a square max filter)."""
     if not pixels or not len(masks):
         return masks
     size = 2 * int(pixels) + 1
-    return F.max_pool2d(masks[:, None].float(), size, 1, int(pixels))[:, 0] > 0
+    grown = F.max_pool2d(masks[:, None].float(), size, 1, int(pixels))[:, 0]
+    return grown > 0 if masks.dtype == torch.bool else grown.to(masks.dtype)
 
 
 def _reference_masks(boxes, meta, sample, source):
