@@ -16,8 +16,8 @@ import os
 import os.path as osp
 import statistics
 
-from mmhrnet.analysis.pipeline_bench import (_cap_detections, _count_persons, _latencies,
-                                             _time_run, crowd_images, plot_ratios,
+from mmhrnet.analysis.pipeline_bench import (_cap_detections, _count_persons, _exported,
+                                             _latencies, _time_run, crowd_images, plot_ratios,
                                              random_checkpoint)
 
 MULTITASK = 'mmhrnet::multitask/hrnet-w18-small-v1_1xb8-6e_synthetic-people-256.py'
@@ -80,11 +80,12 @@ def benchmark_one_pass(mt_cfg, specialist_cfgs, workdir, counts=(1, 4, 16), imag
             continue
         backend, precision = path.split()
         folder = osp.join(workdir, f'export_multitask_{precision}')
-        export_model(mt_cfg, specs['multitask'][1], folder, backend=backend,
-                     precision=precision, calib=8, calib_images=sets[max(counts)]['folder'],
-                     logger=lambda *a: None)
+        if not _exported(folder, backend, precision):  # a kept work dir: the same weights
+            export_model(mt_cfg, specs['multitask'][1], folder, backend=backend,
+                         precision=precision, calib=8,
+                         calib_images=sets[max(counts)]['folder'], logger=lambda *a: None)
+            log(f'exported multitask {backend} {precision}')
         runners[path] = _inferencer(multitask=folder, backend=backend)
-        log(f'exported multitask {backend} {precision}')
     rows = []
     for n in counts:
         for inferencer in runners.values():
