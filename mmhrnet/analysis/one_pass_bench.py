@@ -45,10 +45,6 @@ def _inferencer(**specs):
     return HRNetInferencer(track=None, bbox_thr=0.0, **specs)
 
 
-def _model(inferencer):
-    return next(iter(inferencer.models.values()))
-
-
 def benchmark_one_pass(mt_cfg, specialist_cfgs, workdir, counts=(1, 4, 16), images=4,
                        size=(256, 256), paths=PATHS, rounds=2, progress=None, log=print,
                        on_row=None):
