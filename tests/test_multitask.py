@@ -141,6 +141,7 @@ def test_keypoint_head_trains_on_the_mask_heads_masks(cfg):
     model.train()
     _, data = batch(cfg)
     data = model.data_preprocessor(data, True)
+    model.keypoint_head.train_cfg['mask_source'] = 'ground_truth'
     torch.manual_seed(1)
     truth = model.loss(data['inputs'], data['data_samples'])['loss_kpt']
     model.keypoint_head.train_cfg['mask_source'] = 'predicted'
