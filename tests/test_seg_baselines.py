@@ -217,8 +217,10 @@ def test_compare_command_trains_to_plateau_resumes_and_rebuilds(tmp_path):
     assert res.returncode != 0 and 'segnet' in res.stderr and 'iters_2' in res.stderr
 
 
-def test_plateau_and_val_curve(tmp_path):
-    from mmhrnet.analysis.seg_compare import plateaued, val_curve
+def test_plateau_val_curve_and_train_time(tmp_path):
+    """The curve and the training time of a run resumed after a kill come from the logs of
+    both sessions (the killed one's iterations count; a step logged twice counts once)."""
+    from mmhrnet.analysis.seg_compare import plateaued, train_seconds, val_curve
     assert plateaued([(1, 10.0), (2, 30.0), (3, 30.9)])
     assert not plateaued([(1, 10.0), (2, 30.0), (3, 31.2)])
     assert not plateaued([(3, 30.0)])
@@ -227,8 +229,13 @@ def test_plateau_and_val_curve(tmp_path):
         d = tmp_path / stamp / 'vis_data'
         d.mkdir(parents=True)
         (d / 'scalars.json').write_text(''.join(
-            f'{{"loss": 1.0, "step": {s}}}\n{{"mIoU": {m}, "step": {s}}}\n' for s, m in lines))
-    assert val_curve(str(tmp_path)) == [(1, 5.0), (2, 9.5), (3, 12.0)]
+            f'{{"lr": 0.1, "time": {s}.0, "step": {s * 10}}}\n'
+            f'{{"mIoU": {m}, "time": 99.0, "step": {s * 10}}}\n' for s, m in lines))
+    assert val_curve(str(tmp_path)) == [(10, 5.0), (20, 9.5), (30, 12.0)]
+    # steps 10, 20, 30 at 1, 2, 3 s an iteration (step 20 logged by both sessions; the
+    # validation records' own times not counted)
+    assert train_seconds(str(tmp_path)) == 10 * 1.0 + 10 * 2.0 + 10 * 3.0
+    assert train_seconds(str(tmp_path / 'none')) is None
 
 
 @pytest.mark.parametrize('task', ['synthetic-parts-256x256', 'coco-tiny-person-320x240'])

@@ -32,7 +32,6 @@ from mmhrnet.utils.checkpoint import load_checkpoint_strict
 METRICS_FILE = 'compare_metrics.json'
 MEASURE_FILE = 'compare_measure.json'
 SUMMARY_FILE = 'summary.json'
-TRAIN_FILE = 'train_time.json'
 EVALS_PER_SCHEDULE = 8
 
 
@@ -95,29 +94,44 @@ def train(cfg, work_dir):
 
     Returns:
         tuple[str, float | None]: The last checkpoint and the training time in seconds, all
-        sessions of a resumed run together (``work_dir/train_time.json``; None if unknown).
+        sessions of a resumed run together, those stopped by a kill included
+        (:func:`train_seconds`; None if the logs have no iteration times).
     """
     iters = cfg.train_cfg.max_iters
     ckpt = osp.join(work_dir, f'iter_{iters}.pth')
-    record = osp.join(work_dir, TRAIN_FILE)
-    done = {}
-    if osp.isfile(record):
-        with open(record) as f:
-            done = json.load(f)
-    if osp.isfile(ckpt):
-        return ckpt, done.get('train_s')
-    cfg = copy.deepcopy(cfg)
-    cfg.work_dir = work_dir
-    _own_visualizer(cfg)
-    resolve_resume(cfg, 'auto')
-    start = time.time()
-    Runner.from_cfg(cfg).train()
-    seconds = done.get('train_s', 0.0) + time.time() - start
-    os.makedirs(work_dir, exist_ok=True)
-    with open(record, 'w') as f:
-        json.dump(dict(train_s=seconds, iters=iters,
-                       batch=cfg.train_dataloader.batch_size), f)
-    return ckpt, seconds
+    if not osp.isfile(ckpt):
+        cfg = copy.deepcopy(cfg)
+        cfg.work_dir = work_dir
+        _own_visualizer(cfg)
+        resolve_resume(cfg, 'auto')
+        Runner.from_cfg(cfg).train()
+    return ckpt, train_seconds(work_dir)
+
+
+def _scalars(work_dir, key):
+    """``{step: record}`` of the records with ``key`` logged in a work dir, all (resumed)
+    sessions together (mmengine's ``<work_dir>/<timestamp>/vis_data/scalars.json``; a
+    repeated step: the newest session's)."""
+    points = {}
+    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+        with open(path) as f:
+            for line in f:
+                rec = json.loads(line)
+                if key in rec and 'step' in rec:
+                    points[int(rec['step'])] = rec
+    return points
+
+
+def train_seconds(work_dir):
+    """Seconds of training iterations in a work dir, from its logs: each logged interval's
+    mean iteration time (mmengine's ``time``, data loading included) times its iterations,
+    over every session (validation not counted). None without logged times."""
+    points = {step: rec for step, rec in _scalars(work_dir, 'lr').items() if 'time' in rec}
+    total, last = 0.0, 0  # training records carry the lr; validation ones a time of their own
+    for step in sorted(points):
+        total += (step - last) * float(points[step]['time'])
+        last = step
+    return total if points else None
 
 
 def val_curve(work_dir, key='mIoU'):
@@ -127,14 +141,7 @@ def val_curve(work_dir, key='mIoU'):
         list[tuple[int, float]]: ``(iteration, value)`` sorted by iteration, from mmengine's
         ``<work_dir>/<timestamp>/vis_data/scalars.json`` (a repeated iteration: the newest).
     """
-    points = {}
-    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
-        with open(path) as f:
-            for line in f:
-                rec = json.loads(line)
-                if key in rec and 'step' in rec:
-                    points[int(rec['step'])] = float(rec[key])
-    return sorted(points.items())
+    return sorted((step, float(rec[key])) for step, rec in _scalars(work_dir, key).items())
 
 
 def plateaued(curve, tolerance=1.0):
