@@ -422,16 +422,22 @@ def test_parse_map_is_the_argmax_of_the_resized_logits():
     assert (labels != 4).all()
 
 
+def one_val_image(cfg):
+    """An eval-mode model, one preprocessed val image, its metas and its pyramid."""
+    model = build(cfg).eval()
+    _, data = batch(cfg, 'val', n=1)
+    data = model.data_preprocessor(data, False)
+    with torch.no_grad():
+        _, pyramid = model._features(data['inputs'])
+    return model, data, [s.metainfo for s in data['data_samples']], pyramid
+
+
 def test_parsed_mask_source_keeps_the_masks_where_the_parsing_sees_a_person(cfg):
     """test_cfg.mask_source='parsed': the keypoint head's mask channel gets the mask head's
     masks (grown by mask_grow pixels) where the parsing map is not background."""
     from mmhrnet.multitask.model import _grow
-    model = build(cfg).eval()
-    _, data = batch(cfg, 'val', n=1)
-    data = model.data_preprocessor(data, False)
-    metas = [s.metainfo for s in data['data_samples']]
+    model, data, metas, pyramid = one_val_image(cfg)
     h, w = metas[0]['img_shape'][:2]
-    branches, pyramid = model._features(data['inputs'])
     logits = torch.zeros(1, 11, *data['inputs'].shape[2:])
     logits[0, 0] = 1.  # background everywhere but the left half of the image
     logits[0, 3, :, :w // 2] = 2.
@@ -454,12 +460,8 @@ def test_parsed_mask_source_keeps_the_masks_where_the_parsing_sees_a_person(cfg)
 def test_soft_masks_give_the_mask_heads_probabilities(cfg):
     """soft_masks=True: the mask channel gets the mask head's pasted probabilities (0..1), whose
     0.5 threshold is the binary mask; the head's threshold setting is left as it was."""
-    model = build(cfg).eval()
-    _, data = batch(cfg, 'val', n=1)
-    data = model.data_preprocessor(data, False)
-    metas = [s.metainfo for s in data['data_samples']]
+    model, _, metas, pyramid = one_val_image(cfg)
     h, w = metas[0]['img_shape'][:2]
-    _, pyramid = model._features(data['inputs'])
     boxes = [torch.tensor([[2., 3., w - 5., h - 4.], [10., 8., w / 2, h / 2]])]
     threshold = model.roi_head.test_cfg.mask_thr_binary
     with torch.no_grad():
