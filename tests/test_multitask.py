@@ -261,8 +261,14 @@ def test_given_person_boxes_get_keypoints_and_feed_the_pose_metric(people, cfg, 
     assert 'pose/AP' in metric.evaluate(len(out))
 
 
-def test_given_boxes_of_the_own_detections_give_the_same_keypoints(cfg):
+@pytest.mark.parametrize('flip_test', [False, True])
+def test_given_boxes_of_the_own_detections_give_the_same_keypoints(cfg, flip_test):
+    """Given boxes equal to the own detections decode the same keypoints; with
+    the flip test the backbone also runs once on the mirrored input."""
     model = build(cfg).eval()
+    model.keypoint_head.test_cfg['flip_test'] = flip_test
+    seen = []
+    model.backbone.register_forward_pre_hook(lambda m, args: seen.append(args[0]))
     _, data = batch(cfg, 'val', n=2)
     with torch.no_grad():
         own = model.test_step(copy.deepcopy(data))
@@ -270,6 +276,9 @@ def test_given_boxes_of_the_own_detections_give_the_same_keypoints(cfg):
             sample.given_instances = InstanceData(bboxes=res.pred_instances.bboxes,
                                                   scores=res.pred_instances.scores)
         given = model.test_step(data)
+    assert len(seen) == (4 if flip_test else 2)
+    if flip_test:
+        torch.testing.assert_close(seen[1], seen[0].flip(-1))
     for a, b in zip(own, given):
         torch.testing.assert_close(b.pred_pose_instances.keypoints, a.pred_instances.keypoints,
                                    atol=1e-4, rtol=0)

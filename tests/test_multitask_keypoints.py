@@ -74,12 +74,12 @@ def test_mask_channel_is_aligned_with_the_features(angle):
 
 
 def test_flip_test_is_mirror_symmetric():
-    """With the flip test, the mirrored crop gives the mirrored heatmaps with left and right
-    swapped (exactly: the RoI bins mirror onto each other); without it, in general not."""
+    """With the features' flip test, the mirrored crop gives the mirrored heatmaps with left and
+    right swapped (exactly: the RoI bins mirror onto each other); without it, in general not."""
     flip = torch.tensor(COCO_FLIP_INDICES)
     feats = [torch.randn(1, 8, 40, 40)]
     crop = torch.tensor([[0, 20.0, 20.0, 24.0, 32.0, 0.0]])
-    for flip_test in (True, False):
+    for flip_test in ('features', False):
         head = make_head(in_channels=8, coord_channels=True, test_cfg=dict(flip_test=flip_test),
                          roi_convs=dict(channels=8, num_convs=2, dilations=(1, 2)),
                          head=dict(HEAD, deconv_out_channels=(8, ), deconv_kernel_sizes=(4, )))
@@ -88,8 +88,34 @@ def test_flip_test_is_mirror_symmetric():
         a = head.predict_heatmaps(feats, crop)
         b = head.predict_heatmaps(mirrored_input, mirrored_crop)
         same = torch.allclose(a, b.flip(-1)[:, flip], atol=1e-5)
-        assert same == flip_test
+        assert same == bool(flip_test)
 
+
+
+@pytest.mark.parametrize('angle', [0.0, 25.0])
+def test_image_flip_test_crops_the_mirrored_input_where_the_mirrored_crop_lies(angle):
+    """``flip_test='image'`` samples the mirrored input's features (and the person's mask,
+    narrower than the padded input) at the mirrored crop: given features that are exactly the
+    mirror image, it equals mirroring the crop's features; given other features, it differs."""
+    feats = [torch.randn(1, 8, 40, 48)]
+    mask = (torch.rand(1, 40, 44) > 0.5).float()  # unpadded: the input is 48 wide
+    crop = torch.tensor([[0, 20.0, 22.0, 24.0, 30.0, math.radians(angle)]])
+    kwargs = dict(in_channels=8, mask_channel=True, coord_channels=True,
+                  roi_convs=dict(channels=8, num_convs=2, dilations=(1, 2)),
+                  head=dict(HEAD, deconv_out_channels=(8, ), deconv_kernel_sizes=(4, )))
+    features = make_head(test_cfg=dict(flip_test='features'), **kwargs)
+    image = make_head(test_cfg=dict(flip_test=True), **kwargs)
+    assert image.flips_image and make_head(test_cfg=dict(flip_test='image')).flips_image
+    assert not features.flips_image
+    expected = features.predict_heatmaps(feats, crop, mask)
+    mirrored = image.predict_heatmaps(feats, crop, mask, mirror=([feats[0].flip(-1)], 48))
+    torch.testing.assert_close(mirrored, expected, atol=1e-5, rtol=0)
+    other = image.predict_heatmaps(feats, crop, mask, mirror=([torch.randn(1, 8, 40, 48)], 48))
+    assert not torch.allclose(other, expected, atol=1e-3)
+    with pytest.raises(ValueError, match='mirrored'):
+        image.predict_heatmaps(feats, crop, mask)
+    with pytest.raises(ValueError, match='flip_test'):
+        make_head(test_cfg=dict(flip_test='both'))
 
 def test_spatial_softmax_loss():
     loss = SpatialSoftmaxLoss()

@@ -144,7 +144,8 @@ def task_gradient_norms(model, losses):
 
 def keypoint_gmacs_per_person(model, image_size=(256, 256)):
     """Decimal GMACs that one person adds to an :class:`HRNetMultiTask` forward: the keypoint
-    head on one crop (twice with its flip test) and, for a head with ``mask_channel``, the
+    head on one crop (twice with its flip test; ``flip_test='image'``'s second backbone pass
+    is per image, not per person) and, for a head with ``mask_channel``, the
     Mask R-CNN mask head on that person (detections have it already; given boxes do not).
 
     Args:
@@ -165,7 +166,8 @@ def keypoint_gmacs_per_person(model, image_size=(256, 256)):
         crop = torch.tensor([[0, w / 2, h / 2, w / 2, h / 2 / head.aspect_ratio * 1.0, 0.]])
         masks = torch.zeros(1, h, w)
         with MacCounter(head) as kpt:
-            head.predict_heatmaps(feats, crop, masks if head.mask_channel else None)
+            head.predict_heatmaps(feats, crop, masks if head.mask_channel else None,
+                                  mirror=(feats, w) if head.flips_image else None)
         mask_macs = 0
         if head.mask_channel:
             rois = torch.tensor([[0, w / 4, h / 4, 3 * w / 4, 3 * h / 4]])

@@ -37,6 +37,9 @@ COCO_FLIP_INDICES = (0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15)
 # measure what the head loses to that mask, the ground-truth mask of the box's best-matching
 # person, or the box itself filled (no shape).
 MASK_SOURCES = ('predicted', 'parsed', 'ground_truth', 'box')
+# test_cfg.flip_test: none, the mirrored input's features (True, 'image'), the crop's features
+# mirrored ('features')
+FLIP_TESTS = (False, True, 'image', 'features')
 
 
 def topdown_boxes(bboxes, aspect_ratio, padding=1.25):
@@ -132,7 +135,12 @@ class RoIKeypointHead(BaseModule):
             ground-truth masks.
         test_cfg (dict): ``score_thr`` and ``max_per_img`` of the detections that get
             keypoints (defaults 0.05 and 10); ``flip_test``: also run the head on the
-            mirrored crop and average (default False); ``mask_source``: the mask channel's
+            mirror image of each crop and average (default False): ``True`` / ``'image'``
+            crops the features of the mirrored input (:data:`FLIP_TESTS`; one more backbone
+            pass, as a top-down flip test is one more pass per person), ``'features'``
+            mirrors the crop's features instead (no second backbone pass, but HRNet's
+            features of a mirrored image are not its features mirrored: measured worse than
+            no flip test, docs/multitask.md); ``mask_source``: the mask channel's
             masks at test (:data:`MASK_SOURCES`): ``'predicted'`` (default), the Mask R-CNN
             head's mask; ``'parsed'``, that mask (grown by ``mask_grow`` pixels, default 0)
             where the parsing head sees a person part; ``'ground_truth'`` and ``'box'`` are
@@ -194,6 +202,9 @@ class RoIKeypointHead(BaseModule):
                              "'predicted'")
         self.test_cfg = dict(dict(score_thr=0.05, max_per_img=10, flip_test=False,
                                   mask_source='predicted'), **(test_cfg or {}))
+        if self.test_cfg['flip_test'] not in FLIP_TESTS:
+            raise ValueError(f"RoIKeypointHead test_cfg.flip_test {self.test_cfg['flip_test']!r} "
+                             f'must be one of {FLIP_TESTS}')
         if self.test_cfg['mask_source'] not in MASK_SOURCES:
             raise ValueError(f"RoIKeypointHead test_cfg.mask_source "
                              f"{self.test_cfg['mask_source']!r} must be one of {MASK_SOURCES}")
@@ -339,15 +350,39 @@ class RoIKeypointHead(BaseModule):
 
     # ------------------------------------------------------------------ inference
 
-    def predict_heatmaps(self, feats, crops, masks=None):
+    @property
+    def flips_image(self):
+        """Whether the flip test needs the features of the mirrored input."""
+        return self.test_cfg['flip_test'] in (True, 'image')
+
+    def predict_heatmaps(self, feats, crops, masks=None, mirror=None):
         """Heatmaps ``(R, K, h, w)`` to decode: the softmax of a spatial-softmax head's, and
         with ``test_cfg.flip_test`` the mean with the mirrored crop's (flipped back, left and
-        right swapped)."""
-        x = self.roi_inputs(feats, _as_crops(crops), masks)
+        right swapped).
+
+        Args:
+            mirror (tuple, optional): ``(feats, width)``: the features of the horizontally
+                mirrored input, and its width (pixels), for ``flip_test='image'``.
+        """
+        crops = _as_crops(crops)
+        x = self.roi_inputs(feats, crops, masks)
         if not self.test_cfg['flip_test']:
             return self._activate(self.forward_head(x))
+        if self.flips_image:
+            if mirror is None:
+                raise ValueError("RoIKeypointHead flip_test=True ('image') needs the mirrored "
+                                 "input's features (mirror=(feats, width))")
+            mirror_feats, width = mirror
+            flipped = crops.clone()  # the same crops in the mirrored input
+            flipped[:, 1] = width - crops[:, 1]
+            flipped[:, 5] = -crops[:, 5]
+            if masks is not None:
+                masks = F.pad(masks, (0, width - masks.shape[-1])).flip(-1)
+            x_mirror = self.roi_inputs(mirror_feats, flipped, masks)
+        else:
+            x_mirror = x.flip(-1)
         # the crops and their mirror images in one call (one backend call when exported)
-        heatmaps, mirrored = self._activate(self.forward_head(torch.cat([x, x.flip(-1)]))
+        heatmaps, mirrored = self._activate(self.forward_head(torch.cat([x, x_mirror]))
                                             ).split(len(x))
         return (heatmaps + flip_heatmaps(mirrored, self.flip_indices, shift_heatmap=False)) / 2
 
@@ -367,7 +402,8 @@ class RoIKeypointHead(BaseModule):
         return (np.concatenate([k for k, _ in decoded]),
                 np.concatenate([s for _, s in decoded]))
 
-    def predict(self, feats, results_list, batch_img_metas, select=True, masks_of=None):
+    def predict(self, feats, results_list, batch_img_metas, select=True, masks_of=None,
+                mirror=None):
         """Add ``keypoints`` ``(N, K, 2)``, ``keypoint_scores`` ``(N, K)`` and ``bbox_scores``
         to each image's detections (boxes in original-image coordinates, as mmdet's
         ``rescale=True`` leaves them); with ``select``, detections below ``score_thr`` or
@@ -378,6 +414,8 @@ class RoIKeypointHead(BaseModule):
             masks_of (callable, optional): ``masks_of(boxes)`` -> ``(N, H, W)`` masks in input
                 pixels of each image's boxes (a list of ``(N, 4)`` in input pixels), for
                 ``mask_channel``.
+            mirror (tuple, optional): ``(feats, width)`` of the mirrored input, for
+                ``test_cfg.flip_test='image'``.
 
         Returns:
             list[InstanceData]: The detections, with keypoints in original-image pixels.
@@ -397,7 +435,7 @@ class RoIKeypointHead(BaseModule):
         crops = torch.cat(crops)
         if len(crops):
             masks = _cat_padded(masks_of(boxes_in)) if self.mask_channel else None
-            heatmaps = self.predict_heatmaps(feats, crops, masks).detach().float().cpu().numpy()
+            heatmaps = self.predict_heatmaps(feats, crops, masks, mirror).detach().float().cpu().numpy()
             keypoints, scores = self._decode(heatmaps)
             keypoints, scores = crops.new_tensor(keypoints), crops.new_tensor(scores)
             keypoints = self._from_heatmap(keypoints, crops)

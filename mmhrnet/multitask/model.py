@@ -216,13 +216,19 @@ class HRNetMultiTask(MaskRCNN):
         kpt_feats = self._keypoint_feats(branches, pyramid)
         logits = self.parse_head.forward(branches)
         masks_of = self._masks_at_input(pyramid, metas, batch_data_samples, logits)
-        results = self.keypoint_head.predict(kpt_feats, results, det_metas, masks_of=masks_of)
+        mirror = None
+        if self.keypoint_head.flips_image:  # the flip test on the mirrored input's features
+            mirror = (self._keypoint_feats(*self._features(batch_inputs.flip(-1))),
+                      batch_inputs.shape[-1])
+        results = self.keypoint_head.predict(kpt_feats, results, det_metas, masks_of=masks_of,
+                                             mirror=mirror)
         if any(g is not None for g in given):
             if any(g is None for g in given):
                 raise ValueError('given_instances: some images of the batch have given person '
                                  'boxes and some none; give all (an empty set for none)')
             pose = self.keypoint_head.predict(  # given boxes are in original-image pixels
-                kpt_feats, [g.clone() for g in given], metas, select=False, masks_of=masks_of)
+                kpt_feats, [g.clone() for g in given], metas, select=False, masks_of=masks_of,
+                mirror=mirror)
             for sample, res in zip(batch_data_samples, pose):
                 sample.pred_pose_instances = res
         batch_data_samples = self.add_pred_to_datasample(batch_data_samples, results)
