@@ -1,5 +1,6 @@
 """The analysis tools run and print what they promise."""
 import json
+import os.path as osp
 import re
 import subprocess
 import sys
@@ -177,3 +178,13 @@ def test_deploy_max_rel_diff_refuses_a_dropped_output():
     assert max_rel_diff(refs, [torch.ones(2, 3) * 1.5, torch.ones(4)]) == pytest.approx(0.5)
     with pytest.raises(ValueError, match='1 outputs, the reference has 2'):
         max_rel_diff(refs, [torch.ones(2, 3)])
+
+
+def test_config_file_takes_a_users_file_or_names_an_installed_config(tmp_path):
+    from mmhrnet.utils.build import config_file
+    own = tmp_path / 'my_pose.py'
+    own.write_text("_base_ = ['mmhrnet::pose/hrnet_w32_coco.py']\n")
+    assert config_file(str(own)) == str(own)
+    installed = config_file('pose/hrnet_w32_coco.py')
+    assert installed != 'pose/hrnet_w32_coco.py' and osp.isfile(installed)
+    assert config_file('mmhrnet::pose/hrnet_w32_coco.py') == installed

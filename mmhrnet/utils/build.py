@@ -92,6 +92,9 @@ def config_root(package='mmhrnet'):
 
 def config_file(name):
     """The path of an installed config: ``'mmhrnet::pose/hrnet_w32_coco.py'`` (or
-    ``'mmpose::...'`` ...); a name without ``::`` is one of mmhrnet's configs."""
+    ``'mmpose::...'`` ...); a name without ``::`` is a config file that exists, or else one
+    of mmhrnet's configs."""
+    if '::' not in name and osp.isfile(name):
+        return name
     package, rel = name.split('::', 1) if '::' in name else ('mmhrnet', name)
     return osp.join(config_root(package), rel)
