@@ -367,6 +367,14 @@ def test_exported_backend_keypoints_match_torch(models, images, pose_only, tmp_p
     flip = 2 if exported.models['pose'].cfg.model.test_cfg.get('flip_test') else 1
     assert calls == [(flip * len(boxes), threads)]  # torch too runs on the task's threads
     assert torch.get_num_threads() == before
+    # by default the backend gets torch's threads, and torch one around it
+    default = HRNetInferencer(pose=export, backend='onnxruntime')
+    net = default.models['pose'].model.backbone
+    assert net.session.session.get_session_options().intra_op_num_threads == before
+    session, calls = net.session, []
+    net.session = lambda x: calls.append(torch.get_num_threads()) or session(x)
+    default.predict(image, bboxes=boxes)
+    assert calls == [1] and torch.get_num_threads() == before
     ref = pose_only.predict(image, bboxes=boxes)['persons']
     assert len(ours) == len(ref) == len(boxes)
     for a, b in zip(ours, ref):

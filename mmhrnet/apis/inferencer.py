@@ -47,8 +47,10 @@ class HRNetInferencer:
         threads: CPU threads per task: an int for every task, or a dict (e.g. ``{'det': 2,
             'pose': 1}``); a task's exported backend runs on them, and torch while that task
             runs (its model, or RoIAlign / NMS / decoding around an exported one). None:
-            torch's number of threads everywhere. The tasks run one after another, so each may
-            have every core.
+            torch's number of threads everywhere, but one for torch around an exported pose
+            model (its work there is cropping, flipping and decoding small tensors, which
+            waking more threads slows: +10% img/s at 1 person, the same at 16, on 2 cores;
+            docs/deploy.md). The tasks run one after another, so each may have every core.
 
     Example:
         >>> inferencer = HRNetInferencer(pose=('configs/pose/hrnet_w32_coco.py', 'w32.pth'))
@@ -185,7 +187,8 @@ class HRNetInferencer:
             else:
                 persons = []
             if 'pose' in runners:
-                with torch_threads(threads('pose')):
+                around = 1 if self.backends['pose'] != 'torch' else None
+                with torch_threads(threads('pose') or around):
                     runners['pose'](image, persons, result)
         if self.tracker is not None and frame.video and persons:
             samples = person_samples(persons)  # boxes, and keypoints with a pose model
