@@ -483,3 +483,20 @@ def test_soft_masks_give_the_mask_heads_probabilities(cfg):
     assert ((soft > 0) & (soft < 1)).any()  # probabilities, not 0 / 1
     # equal but where uint8 rounding moves a value across the threshold
     assert ((soft >= 0.5) != binary).float().mean() < 0.01
+
+
+def test_flip_test_of_tells_the_image_flip_from_the_features_flip():
+    """compare_multitask.py compares keypoint columns only between runs with the same flip
+    test: a top-down model's flip test mirrors the image, as the multi-task head's True /
+    'image' does; its 'features' mirrors only the crop's features."""
+    from mmhrnet.analysis.multitask_compare import flip_test_of
+
+    def multitask(flip):
+        return Config(dict(model=dict(keypoint_head=dict(test_cfg=dict(flip_test=flip)))))
+
+    pose = Config(dict(model=dict(test_cfg=dict(flip_test=True))))
+    assert flip_test_of(pose) == flip_test_of(multitask(True)) == flip_test_of(
+        multitask('image')) == 'image'
+    assert flip_test_of(multitask('features')) == 'features'
+    assert flip_test_of(multitask(False)) is False
+    assert flip_test_of(Config(dict(model=dict(test_cfg=dict(flip_test=False))))) is False

@@ -51,10 +51,14 @@ def last_val_metrics(work_dir, with_config=False):
 
 
 def flip_test_of(cfg):
-    """Whether a pose or multi-task config decodes keypoints with the flip test."""
+    """The flip test a pose or multi-task config decodes keypoints with: ``'image'`` (the
+    mirrored image through the network again: a top-down model's, the multi-task head's
+    ``True`` / ``'image'``), ``'features'`` (the multi-task head mirroring only the crop's
+    features) or False."""
     if cfg.model.get('keypoint_head') is not None:
-        return bool((cfg.model.keypoint_head.get('test_cfg') or {}).get('flip_test', False))
-    return bool((cfg.model.get('test_cfg') or {}).get('flip_test', False))
+        flip = (cfg.model.keypoint_head.get('test_cfg') or {}).get('flip_test', False)
+        return 'features' if flip == 'features' else 'image' if flip else False
+    return 'image' if (cfg.model.get('test_cfg') or {}).get('flip_test', False) else False
 
 
 def build_for_test(config, checkpoint=None, options=None):
