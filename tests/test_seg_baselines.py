@@ -238,6 +238,33 @@ def test_plateau_val_curve_and_train_time(tmp_path):
     assert train_seconds(str(tmp_path / 'none')) is None
 
 
+def test_a_superseded_schedule_needs_only_its_logs(tmp_path):
+    """A finished schedule that did not plateau, its checkpoint deleted, is skipped (its time
+    counted); the doubled schedule with a checkpoint is the result; a lone log is not enough."""
+    from mmhrnet.analysis.seg_compare import scheduled_config, train_converged
+    cfg = scheduled_config(CONFIGS[0], iters=2, batch_size=2)
+
+    def run(iters, curve, ckpt):
+        d = tmp_path / 'net' / f'iters_{iters}' / '20260101_000000' / 'vis_data'
+        d.mkdir(parents=True)
+        (d / 'scalars.json').write_text(''.join(
+            f'{{"lr": 0.1, "time": 1.0, "step": {s}}}\n{{"mIoU": {m}, "step": {s}}}\n'
+            for s, m in curve))
+        if ckpt:
+            (d.parent.parent / f'iter_{iters}.pth').write_bytes(b'')
+
+    run(2, [(1, 5.0), (2, 9.0)], ckpt=False)
+    with pytest.raises(FileNotFoundError, match='iters_4'):
+        train_converged(cfg, str(tmp_path / 'net'), max_doublings=1, train_missing=False)
+    run(4, [(2, 9.0), (4, 9.5)], ckpt=True)
+    res = train_converged(cfg, str(tmp_path / 'net'), max_doublings=1, train_missing=False)
+    assert res['iters'] == 4 and res['converged'] and res['train_s'] == 2 + 4
+    assert res['checkpoint'].endswith('iters_4/iter_4.pth')
+    # The last allowed schedule is never skipped: without its checkpoint nothing is scored.
+    with pytest.raises(FileNotFoundError, match='iters_2'):
+        train_converged(cfg, str(tmp_path / 'net'), max_doublings=0, train_missing=False)
+
+
 @pytest.mark.parametrize('task', ['synthetic-parts-256x256', 'coco-tiny-person-320x240'])
 def test_same_schedule_data_and_optimiser_for_every_network(task):
     cfgs = [Config.fromfile(c) for c in

@@ -160,6 +160,9 @@ def train_converged(cfg, net_dir, tolerance=1.0, max_doublings=2, train_missing=
         max_doublings (int): Give up doubling after this many (the row says "no").
         train_missing (bool): If False, only read finished schedules.
 
+    A schedule that finished without a plateau needs only its logs (the checkpoint of a
+    superseded schedule may be deleted): its time counts and the next one is trained.
+
     Returns:
         dict: ``run_dir``, ``checkpoint``, ``iters``, ``train_s`` (all schedules trained),
         ``curve`` (of the last schedule) and ``converged``.
@@ -175,6 +178,14 @@ def train_converged(cfg, net_dir, tolerance=1.0, max_doublings=2, train_missing=
             warmup=cfg.param_scheduler[0].end)
         run_dir = osp.join(net_dir, f'iters_{iters}')
         ckpt = osp.join(run_dir, f'iter_{iters}.pth')
+        curve = val_curve(run_dir)
+        if (doubling < max_doublings and not osp.isfile(ckpt) and curve
+                and curve[-1][0] == iters and not plateaued(curve, tolerance)):
+            # A finished schedule that did not plateau, kept as logs only (its checkpoint
+            # removed or lost): the next schedule starts from scratch anyway.
+            total_s += train_seconds(run_dir) or 0.0
+            iters *= 2
+            continue
         if not train_missing and not osp.isfile(ckpt):
             if result is None:
                 raise FileNotFoundError(f'no finished training in {run_dir} ({ckpt} is absent)')
