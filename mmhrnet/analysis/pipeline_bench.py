@@ -62,6 +62,13 @@ SCENARIOS = ('given boxes', 'det + pose')
 UPSTREAM = 'upstream (mmdet + mmpose)'
 PATHS = ('torch', 'torch optimize', 'onnxruntime fp32', 'openvino fp32', 'onnxruntime int8',
          'openvino int8')
+BF16_PATHS = ('openvino bf16', )  # ONNX Runtime's CPU kernels have no bf16 convolutions
+
+
+def default_paths(paths=PATHS):
+    """``paths``, and OpenVINO bf16 where this CPU has bf16 units (AVX512-BF16 or AMX)."""
+    from mmhrnet.utils.cpu import cpu_has_bf16
+    return tuple(paths) + (BF16_PATHS if cpu_has_bf16() else ())
 
 
 def crowd_images(out_dir, count, num, size=(256, 256), seed=0):

@@ -20,9 +20,10 @@ import tempfile
 import torch
 from tqdm import tqdm
 
-from mmhrnet.analysis.pipeline_bench import (PATHS, PRESETS, SCENARIOS, add_run_args,
-                                             benchmark_pipeline, count_rows, format_table,
-                                             plot, preset_configs, row_saver)
+from mmhrnet.analysis.pipeline_bench import (BF16_PATHS, PATHS, PRESETS, SCENARIOS,
+                                             add_run_args, benchmark_pipeline, count_rows,
+                                             default_paths, format_table, plot,
+                                             preset_configs, row_saver)
 from mmhrnet.utils.cpu import cpu_summary
 
 
@@ -37,7 +38,9 @@ def parse_args():
     parser.add_argument('--images', type=int, default=4, help='images per count')
     parser.add_argument('--size', type=int, nargs=2, metavar=('H', 'W'),
                         help='image size (default: the preset\'s)')
-    parser.add_argument('--paths', nargs='+', default=list(PATHS), choices=list(PATHS))
+    parser.add_argument('--paths', nargs='+', default=list(default_paths()),
+                        choices=list(PATHS + BF16_PATHS),
+                        help='default: all, OpenVINO bf16 where the CPU has bf16 units')
     parser.add_argument('--scenarios', nargs='+', default=list(SCENARIOS), choices=SCENARIOS)
     parser.add_argument('--net-seconds', type=float, default=1.0,
                         help='timing of each network-only measurement')

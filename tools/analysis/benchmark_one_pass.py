@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from mmhrnet.analysis.one_pass_bench import (MULTITASK, PATHS, SPECIALISTS, benchmark_one_pass,
                                              format_rows, plot)
-from mmhrnet.analysis.pipeline_bench import add_run_args, row_saver
+from mmhrnet.analysis.pipeline_bench import BF16_PATHS, add_run_args, default_paths, row_saver
 from mmhrnet.utils.build import config_file, load_config
 from mmhrnet.utils.cpu import cpu_summary
 
@@ -34,7 +34,9 @@ def parse_args():
                         help='persons per image')
     parser.add_argument('--images', type=int, default=4, help='images per count')
     parser.add_argument('--size', type=int, nargs=2, default=[256, 256], metavar=('H', 'W'))
-    parser.add_argument('--paths', nargs='+', default=list(PATHS), choices=list(PATHS))
+    parser.add_argument('--paths', nargs='+', default=list(default_paths(PATHS)),
+                        choices=list(PATHS + BF16_PATHS),
+                        help='default: all, OpenVINO bf16 where the CPU has bf16 units')
     add_run_args(parser)
     return parser.parse_args()
 
