@@ -210,6 +210,15 @@ def test_compare_command_trains_to_plateau_resumes_and_rebuilds(tmp_path):
     (out / 'seg_compare.md').unlink()
     subprocess.run(cmd + ['--no-train'], check=True, cwd=ROOT, capture_output=True)
     assert (out / 'seg_compare.md').read_text().splitlines() == table
+    # Kept without checkpoints (logs, scores, samples), the runs rebuild the same table.
+    keep, out2 = tmp_path / 'keep', tmp_path / 'out2'
+    subprocess.run(cmd + ['--no-train', '--keep-runs', str(keep)], check=True, cwd=ROOT,
+                   capture_output=True)
+    assert not list(keep.rglob('*.pth')) and (keep / 'fcn' / 'iters_4' / 'compare_sample.npz').is_file()
+    kept = list(cmd)
+    kept[kept.index('--work-dir') + 1], kept[kept.index('--out-dir') + 1] = str(keep), str(out2)
+    subprocess.run(kept + ['--no-train'], check=True, cwd=ROOT, capture_output=True)
+    assert (out2 / 'seg_compare.md').read_text().splitlines() == table
     # A network without a finished work dir is named in --no-train's error.
     other = [c for c in CONFIGS if osp.basename(c).startswith('segnet')]
     res = subprocess.run(cmd[:2] + other + cmd[2 + len(configs):] + ['--no-train'],

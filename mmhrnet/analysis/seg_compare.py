@@ -31,6 +31,7 @@ from mmhrnet.utils.checkpoint import load_checkpoint_strict
 
 METRICS_FILE = 'compare_metrics.json'
 MEASURE_FILE = 'compare_measure.json'
+SAMPLE_FILE = 'compare_sample.npz'
 SUMMARY_FILE = 'summary.json'
 EVALS_PER_SCHEDULE = 8
 
@@ -161,7 +162,9 @@ def train_converged(cfg, net_dir, tolerance=1.0, max_doublings=2, train_missing=
         train_missing (bool): If False, only read finished schedules.
 
     A schedule that finished without a plateau needs only its logs (the checkpoint of a
-    superseded schedule may be deleted): its time counts and the next one is trained.
+    superseded schedule may be deleted): its time counts and the next one is trained. A
+    finished schedule already scored (``compare_metrics.json``) needs only its logs and scores,
+    as :func:`keep_runs` keeps them.
 
     Returns:
         dict: ``run_dir``, ``checkpoint``, ``iters``, ``train_s`` (all schedules trained),
@@ -179,18 +182,22 @@ def train_converged(cfg, net_dir, tolerance=1.0, max_doublings=2, train_missing=
         run_dir = osp.join(net_dir, f'iters_{iters}')
         ckpt = osp.join(run_dir, f'iter_{iters}.pth')
         curve = val_curve(run_dir)
-        if (doubling < max_doublings and not osp.isfile(ckpt) and curve
-                and curve[-1][0] == iters and not plateaued(curve, tolerance)):
+        logged = not osp.isfile(ckpt) and bool(curve) and curve[-1][0] == iters
+        if logged and doubling < max_doublings and not plateaued(curve, tolerance):
             # A finished schedule that did not plateau, kept as logs only (its checkpoint
             # removed or lost): the next schedule starts from scratch anyway.
             total_s += train_seconds(run_dir) or 0.0
             iters *= 2
             continue
-        if not train_missing and not osp.isfile(ckpt):
+        scored = logged and osp.isfile(osp.join(run_dir, METRICS_FILE))
+        if not train_missing and not osp.isfile(ckpt) and not scored:
             if result is None:
                 raise FileNotFoundError(f'no finished training in {run_dir} ({ckpt} is absent)')
             break  # the table reports the longest finished schedule, not converged
-        ckpt, train_s = train(sched, run_dir)
+        # A finished schedule already scored needs its logs and scores only (keep_runs).
+        train_s = train_seconds(run_dir) if scored else None
+        if not scored:
+            ckpt, train_s = train(sched, run_dir)
         total_s += train_s or 0.0
         curve = val_curve(run_dir)
         result = dict(run_dir=run_dir, checkpoint=ckpt, iters=iters, train_s=total_s or None,
@@ -289,7 +296,7 @@ def evaluate(cfg, checkpoint, work_dir, groups=None, num_images=None, sample_ind
     runner.model.eval()
     with torch.no_grad():
         sample = runner.model.test_step(batch)[0]
-    np.savez_compressed(osp.join(work_dir, 'compare_sample.npz'),
+    np.savez_compressed(osp.join(work_dir, SAMPLE_FILE),
                         pred=sample.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8),
                         gt=sample.gt_sem_seg.data[0].cpu().numpy().astype(np.uint8))
     metrics['sample_img_path'] = sample.img_path
@@ -403,7 +410,7 @@ def write_figure(rows, palette, path):
 
     Args:
         rows (list[dict]): As :func:`write_table`, with ``work_dir`` (holding
-            ``compare_sample.npz``) and ``sample_img_path``.
+            ``compare_sample.npz``; a blank panel without it) and ``sample_img_path``.
         palette (Sequence[tuple[int, int, int]]): RGB colour per class.
         path (str): The ``.png`` to write.
     """
@@ -414,12 +421,17 @@ def write_figure(rows, palette, path):
 
     rows = sorted(rows, key=lambda r: -r['mIoU'])
     colours = np.array(list(palette) + [(255, 255, 255)] * (256 - len(palette)), np.uint8)
-    panels = [('image', mmcv.imread(rows[0]['sample_img_path'], channel_order='rgb'))]
-    gt = np.load(osp.join(rows[0]['work_dir'], 'compare_sample.npz'))['gt']
-    panels.append(('ground truth', colours[gt]))
+    samples = {r['name']: np.load(osp.join(r['work_dir'], SAMPLE_FILE))
+               for r in rows if osp.isfile(osp.join(r['work_dir'], SAMPLE_FILE))}
+    blank = np.full((8, 8, 3), 255, np.uint8)  # a run kept without its sample prediction
+    image = rows[0]['sample_img_path']
+    panels = [('image', mmcv.imread(image, channel_order='rgb') if osp.isfile(image) else blank)]
+    gt = next(iter(samples.values()))['gt'] if samples else None
+    panels.append(('ground truth', blank if gt is None else colours[gt]))
     for r in rows:
-        pred = np.load(osp.join(r['work_dir'], 'compare_sample.npz'))['pred']
-        panels.append((f"{r['label']}\nmIoU {r['mIoU']:.1f}", colours[pred]))
+        sample = samples.get(r['name'])
+        panels.append((f"{r['label']}\nmIoU {r['mIoU']:.1f}",
+                       blank if sample is None else colours[sample['pred']]))
     cols = (len(panels) + 1) // 2
     fig = plt.figure(figsize=(4.5 + 2.2 * cols, 5.2))
     grid = fig.add_gridspec(2, cols + 2)
@@ -554,3 +566,31 @@ def compare(configs, work_dir, out_dir=None, iters=None, batch_size=None, num_im
     write_figure(rows, meta['palette'], osp.join(out_dir, 'seg_compare.png'))
     write_curves(rows, osp.join(out_dir, 'seg_compare_curves.png'))
     return rows
+
+
+def keep_runs(work_dir, dest, names=None):
+    """Copy what the table is rebuilt from, without checkpoints, from ``work_dir`` to
+    ``dest``: per network ``summary.json`` and, per schedule, mmengine's ``scalars.json`` and
+    the scores, speed and sample prediction. ``compare(..., work_dir=dest,
+    train_missing=False)`` then rebuilds the same table.
+
+    Args:
+        work_dir (str): The comparison's work dir.
+        dest (str): Where the copies go (``<network>/...`` as in ``work_dir``).
+        names (Sequence[str], optional): Networks to copy. Defaults to all in ``work_dir``.
+
+    Returns:
+        list[str]: The copied files, relative to ``dest``.
+    """
+    import shutil
+    copied = []
+    patterns = [SUMMARY_FILE, osp.join('iters_*', '*', 'vis_data', 'scalars.json')] + [
+        osp.join('iters_*', name) for name in (METRICS_FILE, MEASURE_FILE, SAMPLE_FILE)]
+    for name in names or sorted(os.listdir(work_dir)):
+        for pattern in patterns:
+            for src in sorted(glob.glob(osp.join(work_dir, name, pattern))):
+                rel = osp.relpath(src, work_dir)
+                os.makedirs(osp.dirname(osp.join(dest, rel)), exist_ok=True)
+                shutil.copy2(src, osp.join(dest, rel))
+                copied.append(rel)
+    return copied

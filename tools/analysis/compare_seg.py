@@ -29,7 +29,7 @@ import os.path as osp
 import torch
 from mmengine.config import DictAction
 
-from mmhrnet.analysis.seg_compare import compare
+from mmhrnet.analysis.seg_compare import compare, keep_runs
 from mmhrnet.analysis.seg_diagnose import overfit_configs
 from mmhrnet.utils.build import config_root
 
@@ -60,6 +60,9 @@ def main():
                         'train_dataloader.dataset.data_root=DIR')
     parser.add_argument('--threads', type=int, help='torch threads per process '
                         '(default: torch\'s)')
+    parser.add_argument('--keep-runs', metavar='DIR',
+                        help='then copy the compared networks\' logs, scores and summaries '
+                        '(no checkpoints) to DIR; --work-dir DIR --no-train rebuilds the table')
     parser.add_argument('--overfit', type=int, metavar='STEPS',
                         help='instead: fit one batch of 4 training crops for STEPS steps per '
                         'network and report loss, IoU on the batch and the left/right pair '
@@ -82,6 +85,9 @@ def main():
                    train_missing=not args.no_train, cfg_options=args.cfg_options,
                    tolerance=args.tolerance, max_doublings=args.max_doublings, jobs=args.jobs,
                    threads=args.threads)
+    if args.keep_runs:
+        kept = keep_runs(args.work_dir, args.keep_runs, [row['name'] for row in rows])
+        print(f'kept {len(kept)} files in {args.keep_runs}')
     out = args.out_dir or args.work_dir
     print(open(osp.join(out, 'seg_compare.md')).read())
     print(f'{len(rows)} networks: {osp.join(out, "seg_compare.md")}, '
