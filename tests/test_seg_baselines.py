@@ -247,6 +247,15 @@ def test_plateau_val_curve_and_train_time(tmp_path):
     assert train_seconds(str(tmp_path / 'none')) is None
 
 
+def test_recipe_names_per_module_learning_rates():
+    from mmhrnet.analysis.seg_compare import recipe
+    cfg = Config.fromfile([c for c in CONFIGS if osp.basename(c).startswith('deconvnet')][0])
+    assert recipe(cfg) == 'AdamW 0.002, warm-up 50, class-weighted CE'
+    cfg.optim_wrapper.paramwise_cfg = dict(custom_keys={'decode_head.fc': dict(lr_mult=0.1),
+                                                        'backbone': dict(decay_mult=0.0)})
+    assert recipe(cfg) == 'AdamW 0.002, warm-up 50, lr x0.1 on decode_head.fc, class-weighted CE'
+
+
 def test_a_superseded_schedule_needs_only_its_logs(tmp_path):
     """A finished schedule that did not plateau, its checkpoint deleted, is skipped (its time
     counted); the doubled schedule with a checkpoint is the result; a lone log is not enough."""

@@ -209,9 +209,14 @@ def train_converged(cfg, net_dir, tolerance=1.0, max_doublings=2, train_missing=
 
 
 def recipe(cfg):
-    """One line naming a config's optimiser, learning rate, warm-up and class weighting."""
+    """One line naming a config's optimiser, learning rate (and per-module multipliers),
+    warm-up and class weighting."""
     opt = cfg.optim_wrapper.optimizer
     text = f"{opt.type} {opt.lr:g}, warm-up {cfg.param_scheduler[0].end}"
+    custom = cfg.optim_wrapper.get('paramwise_cfg', {}).get('custom_keys', {})
+    for key, value in sorted(custom.items()):
+        if value.get('lr_mult', 1) != 1:
+            text += f", lr x{value['lr_mult']:g} on {key}"
     losses = cfg.model.decode_head.get('loss_decode', {})
     losses = losses if isinstance(losses, (list, tuple)) else [losses]
     if any(loss.get('class_weight') for loss in losses):
