@@ -188,3 +188,30 @@ def test_config_file_takes_a_users_file_or_names_an_installed_config(tmp_path):
     installed = config_file('pose/hrnet_w32_coco.py')
     assert installed != 'pose/hrnet_w32_coco.py' and osp.isfile(installed)
     assert config_file('mmhrnet::pose/hrnet_w32_coco.py') == installed
+
+
+def test_default_scope_sets_and_restores_the_scope_without_sleeping(monkeypatch):
+    import time
+
+    from mmengine.registry import DefaultScope, init_default_scope
+
+    from mmhrnet.utils.build import default_scope
+
+    def current():
+        return DefaultScope.get_current_instance().scope_name
+
+    init_default_scope('mmpose')
+    monkeypatch.setattr(time, 'sleep', lambda s: pytest.fail('slept'))
+    before = dict(DefaultScope._instance_dict)
+    with default_scope('mmdet'):
+        assert current() == 'mmdet'
+        with default_scope('mmseg'):
+            assert current() == 'mmseg'
+        with default_scope('mmdet'):  # already current: nothing made
+            assert len(DefaultScope._instance_dict) == len(before) + 1
+        assert current() == 'mmdet'
+    assert current() == 'mmpose'
+    assert dict(DefaultScope._instance_dict) == before
+    with pytest.raises(KeyError), default_scope('mmseg'):
+        raise KeyError('an error inside the block restores the scope too')
+    assert current() == 'mmpose'

@@ -128,8 +128,8 @@ class TaskRunner:
         self.model = model
 
     def scope(self):
-        from mmengine.registry import DefaultScope
-        return DefaultScope.overwrite_default_scope(self.model.cfg.default_scope)
+        from ..utils.build import default_scope
+        return default_scope(self.model.cfg.default_scope)
 
     def ndarray_pipeline(self):
         """The model's mmdet test pipeline on a BGR array, built once (mmdet's
