@@ -69,3 +69,22 @@ def test_readme_layout_names_every_room():
         modules = [m[:-3] for m in os.listdir(osp.join(pkg, room))
                    if m.endswith('.py') and m != '__init__.py']
         assert [m for m in modules if f'`{m}`' not in layout] == [], room
+
+
+def test_benchmark_tables_are_their_kept_rows():
+    """Each benchmark run kept in ``docs/runs/bench`` appears in ``docs/deploy.md`` as the
+    benchmark formats it, and its chart is there."""
+    import json
+
+    from mmhrnet.analysis.one_pass_bench import format_rows
+    from mmhrnet.analysis.pipeline_bench import format_table
+    runs = sorted(glob.glob(osp.join(ROOT, 'docs', 'runs', 'bench', '*.json')))
+    assert runs
+    with open(osp.join(ROOT, 'docs', 'deploy.md')) as f:
+        page = f.read()
+    for run in runs:
+        with open(run) as f:
+            rows = json.load(f)
+        table = (format_rows if osp.basename(run).startswith('one_pass') else format_table)(rows)
+        assert table in page, run
+        assert osp.relpath(run, ROOT) in page, run

@@ -464,7 +464,8 @@ def plot_ratios(rows, path, reference=UPSTREAM, versus='upstream'):
     fig, axes = plt.subplots(1, len(scenarios), figsize=(6.5 * len(scenarios), 4.4),
                              squeeze=False, sharey=True)
     width = 0.8 / len(names)
-    colours = plt.get_cmap('tab10')
+    tab10 = plt.get_cmap('tab10').colors
+    colours = [c for i, c in enumerate(tab10) if i != 7]  # grey (7) is the reference's
     for ax, scenario in zip(axes[0], scenarios):
         for j, name in enumerate(names):
             sel = {r['persons']: r for r in rows if r['scenario'] == scenario and
@@ -472,7 +473,7 @@ def plot_ratios(rows, path, reference=UPSTREAM, versus='upstream'):
             xs = [i + (j - (len(names) - 1) / 2) * width for i, n in enumerate(counts)
                   if n in sel]
             ratios = [sel[n]['ratio'] for n in counts if n in sel]
-            ax.bar(xs, ratios, width, color='#888' if name == reference else colours(j),
+            ax.bar(xs, ratios, width, color='#888' if name == reference else colours[j % 9],
                    label=name)
             nets = [sel[n].get('net_ratio', float('nan')) for n in counts if n in sel]
             if any(v == v for v in nets):  # NaN: no network-only measure
