@@ -259,7 +259,7 @@ def test_recipe_names_per_module_learning_rates():
 def test_a_superseded_schedule_needs_only_its_logs(tmp_path):
     """A finished schedule that did not plateau, its checkpoint deleted, is skipped (its time
     counted); the doubled schedule with a checkpoint is the result; a lone log is not enough."""
-    from mmhrnet.analysis.seg_compare import scheduled_config, train_converged
+    from mmhrnet.analysis.seg_compare import keep_runs, scheduled_config, train_converged
     cfg = scheduled_config(CONFIGS[0], iters=2, batch_size=2)
 
     def run(iters, curve, ckpt):
@@ -281,6 +281,11 @@ def test_a_superseded_schedule_needs_only_its_logs(tmp_path):
     # The last allowed schedule is never skipped: without its checkpoint nothing is scored.
     with pytest.raises(FileNotFoundError, match='iters_2'):
         train_converged(cfg, str(tmp_path / 'net'), max_doublings=0, train_missing=False)
+    # keep_runs copies the logs of finished schedules only, never a checkpoint.
+    run(8, [(2, 9.0), (4, 9.5)], ckpt=False)  # stopped halfway
+    kept = keep_runs(str(tmp_path), str(tmp_path / 'kept'), ['net'])
+    assert sorted(k.split('/')[1] for k in kept) == ['iters_2', 'iters_4']
+    assert not any(k.endswith('.pth') for k in kept)
 
 
 @pytest.mark.parametrize('task', ['synthetic-parts-256x256', 'coco-tiny-person-320x240'])

@@ -575,8 +575,8 @@ def compare(configs, work_dir, out_dir=None, iters=None, batch_size=None, num_im
 
 def keep_runs(work_dir, dest, names=None):
     """Copy what the table is rebuilt from, without checkpoints, from ``work_dir`` to
-    ``dest``: per network ``summary.json`` and, per schedule, mmengine's ``scalars.json`` and
-    the scores, speed and sample prediction. ``compare(..., work_dir=dest,
+    ``dest``: per network ``summary.json`` and, per finished schedule, mmengine's
+    ``scalars.json`` and the scores, speed and sample prediction. ``compare(..., work_dir=dest,
     train_missing=False)`` then rebuilds the same table.
 
     Args:
@@ -589,13 +589,18 @@ def keep_runs(work_dir, dest, names=None):
     """
     import shutil
     copied = []
-    patterns = [SUMMARY_FILE, osp.join('iters_*', '*', 'vis_data', 'scalars.json')] + [
-        osp.join('iters_*', name) for name in (METRICS_FILE, MEASURE_FILE, SAMPLE_FILE)]
     for name in names or sorted(os.listdir(work_dir)):
-        for pattern in patterns:
-            for src in sorted(glob.glob(osp.join(work_dir, name, pattern))):
-                rel = osp.relpath(src, work_dir)
-                os.makedirs(osp.dirname(osp.join(dest, rel)), exist_ok=True)
-                shutil.copy2(src, osp.join(dest, rel))
-                copied.append(rel)
+        files = glob.glob(osp.join(work_dir, name, SUMMARY_FILE))
+        for run_dir in sorted(glob.glob(osp.join(work_dir, name, 'iters_*'))):
+            curve = val_curve(run_dir)
+            if not curve or str(curve[-1][0]) != run_dir.rsplit('_', 1)[-1]:
+                continue  # unfinished: its checkpoints resume it, its logs alone do not
+            files += glob.glob(osp.join(run_dir, '*', 'vis_data', 'scalars.json'))
+            files += [osp.join(run_dir, f) for f in (METRICS_FILE, MEASURE_FILE, SAMPLE_FILE)
+                      if osp.isfile(osp.join(run_dir, f))]
+        for src in sorted(files):
+            rel = osp.relpath(src, work_dir)
+            os.makedirs(osp.dirname(osp.join(dest, rel)), exist_ok=True)
+            shutil.copy2(src, osp.join(dest, rel))
+            copied.append(rel)
     return copied
