@@ -259,6 +259,8 @@ def test_recipe_names_per_module_learning_rates():
 def test_a_superseded_schedule_needs_only_its_logs(tmp_path):
     """A finished schedule that did not plateau, its checkpoint deleted, is skipped (its time
     counted); the doubled schedule with a checkpoint is the result; a lone log is not enough."""
+    import shutil
+
     from mmhrnet.analysis.seg_compare import keep_runs, scheduled_config, train_converged
     cfg = scheduled_config(CONFIGS[0], iters=2, batch_size=2)
 
@@ -281,10 +283,15 @@ def test_a_superseded_schedule_needs_only_its_logs(tmp_path):
     # The last allowed schedule is never skipped: without its checkpoint nothing is scored.
     with pytest.raises(FileNotFoundError, match='iters_2'):
         train_converged(cfg, str(tmp_path / 'net'), max_doublings=0, train_missing=False)
+    # A scored schedule without a plateau is the row until a longer one finishes.
+    (tmp_path / 'net' / 'iters_2' / 'compare_metrics.json').write_text('{}')
+    shutil.rmtree(tmp_path / 'net' / 'iters_4')
+    res = train_converged(cfg, str(tmp_path / 'net'), max_doublings=1, train_missing=False)
+    assert res['iters'] == 2 and not res['converged'] and res['train_s'] == 2
     # keep_runs copies the logs of finished schedules only, never a checkpoint.
     run(8, [(2, 9.0), (4, 9.5)], ckpt=False)  # stopped halfway
     kept = keep_runs(str(tmp_path), str(tmp_path / 'kept'), ['net'])
-    assert sorted(k.split('/')[1] for k in kept) == ['iters_2', 'iters_4']
+    assert sorted(k.split('/')[1] for k in kept) == ['iters_2', 'iters_2']  # log and scores
     assert not any(k.endswith('.pth') for k in kept)
 
 

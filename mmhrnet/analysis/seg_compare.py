@@ -183,13 +183,17 @@ def train_converged(cfg, net_dir, tolerance=1.0, max_doublings=2, train_missing=
         ckpt = osp.join(run_dir, f'iter_{iters}.pth')
         curve = val_curve(run_dir)
         logged = not osp.isfile(ckpt) and bool(curve) and curve[-1][0] == iters
+        scored = logged and osp.isfile(osp.join(run_dir, METRICS_FILE))
         if logged and doubling < max_doublings and not plateaued(curve, tolerance):
             # A finished schedule that did not plateau, kept as logs only (its checkpoint
-            # removed or lost): the next schedule starts from scratch anyway.
+            # removed or lost): the next schedule starts from scratch anyway; if scored, it
+            # is the row until a longer one finishes.
             total_s += train_seconds(run_dir) or 0.0
+            if scored:
+                result = dict(run_dir=run_dir, checkpoint=ckpt, iters=iters, train_s=total_s,
+                              curve=curve, converged=False)
             iters *= 2
             continue
-        scored = logged and osp.isfile(osp.join(run_dir, METRICS_FILE))
         if not train_missing and not osp.isfile(ckpt) and not scored:
             if result is None:
                 raise FileNotFoundError(f'no finished training in {run_dir} ({ckpt} is absent)')
