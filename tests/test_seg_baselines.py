@@ -317,3 +317,21 @@ def test_coco_tiny_configs_read_the_shared_images(coco_tiny):
     assert len(dataset) == 4
     label = dataset[0]['data_samples'].gt_sem_seg.data
     assert max(label.shape[1:]) == 320 and (label == 1).any() and (label == 0).any()
+
+
+def test_the_page_table_is_the_kept_table_of_the_kept_rows(tmp_path):
+    """One number, one source: docs/seg_baselines.md quotes the table that compare_seg.py
+    wrote from the runs kept in docs/runs/seg_compare, and that table is its rows."""
+    import json
+
+    from mmhrnet.analysis.seg_compare import PART_GROUPS, write_table
+    from mmhrnet.synthetic.meta import PART_CLASSES
+    kept = osp.join(ROOT, 'docs', 'runs', 'seg_compare', 'table')
+    with open(osp.join(kept, 'seg_compare.md')) as f:
+        table = f.read()
+    with open(osp.join(kept, 'seg_compare.json')) as f:
+        rows = json.load(f)
+    assert len(rows) == 8
+    assert write_table(rows, PART_CLASSES, str(tmp_path / 't.md'), list(PART_GROUPS)) == table
+    with open(osp.join(ROOT, 'docs', 'seg_baselines.md')) as f:
+        assert table in f.read()
