@@ -145,8 +145,8 @@ def ap_resolution(ann_file):
 def check_kept(reference, results, scale, resolution=0.0):
     """Assert that the fp32 paths keep the metric exactly; return the lossy paths (bf16, int8)
     that lose more than the issue's tolerance (or one borderline person, if coarser). A gain
-    is not a loss: on a few dozen persons a rounded model scores a point higher as often as
-    lower (VNNI's 8-bit weights, measured: +1.4 AP)."""
+    is not a loss: on a few dozen persons a rounded model's AP moves by a point either way
+    (ONNX Runtime int8 with VNNI's 8-bit weights, measured: +1.4 AP)."""
     assert all(abs(v - reference) * scale <= TOLERANCE['fp32']
                for k, v in results.items() if k[1] == 'fp32'), (reference, results)
     losses = {k: (reference - v) * scale for k, v in results.items() if k[1] != 'fp32'}

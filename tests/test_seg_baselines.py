@@ -214,7 +214,8 @@ def test_compare_command_trains_to_plateau_resumes_and_rebuilds(tmp_path):
     keep, out2 = tmp_path / 'keep', tmp_path / 'out2'
     subprocess.run(cmd + ['--no-train', '--keep-runs', str(keep)], check=True, cwd=ROOT,
                    capture_output=True)
-    assert not list(keep.rglob('*.pth')) and (keep / 'fcn' / 'iters_4' / 'compare_sample.npz').is_file()
+    assert not list(keep.rglob('*.pth'))
+    assert (keep / 'fcn' / 'iters_4' / 'compare_sample.npz').is_file()
     kept = list(cmd)
     kept[kept.index('--work-dir') + 1], kept[kept.index('--out-dir') + 1] = str(keep), str(out2)
     subprocess.run(kept + ['--no-train'], check=True, cwd=ROOT, capture_output=True)

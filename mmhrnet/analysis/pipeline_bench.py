@@ -473,8 +473,8 @@ def plot_ratios(rows, path, reference=UPSTREAM, versus='upstream'):
             xs = [i + (j - (len(names) - 1) / 2) * width for i, n in enumerate(counts)
                   if n in sel]
             ratios = [sel[n]['ratio'] for n in counts if n in sel]
-            ax.bar(xs, ratios, width, color='#888' if name == reference else colours[j % 9],
-                   label=name)
+            colour = '#888' if name == reference else colours[j % len(colours)]
+            ax.bar(xs, ratios, width, color=colour, label=name)
             nets = [sel[n].get('net_ratio', float('nan')) for n in counts if n in sel]
             if any(v == v for v in nets):  # NaN: no network-only measure
                 ax.scatter(xs, nets, marker='_', s=120, color='k', zorder=3,

@@ -175,6 +175,11 @@ def train_converged(cfg, net_dir, tolerance=1.0, max_doublings=2, train_missing=
     """
     iters, total_s = cfg.train_cfg.max_iters, 0.0
     result = None
+
+    def row(run_dir, ckpt, curve):
+        return dict(run_dir=run_dir, checkpoint=ckpt, iters=iters, train_s=total_s or None,
+                    curve=curve, converged=plateaued(curve, tolerance))
+
     for doubling in range(max_doublings + 1):
         sched = cfg if doubling == 0 else apply_schedule(
             cfg, iters, cfg.train_dataloader.batch_size,
@@ -190,8 +195,7 @@ def train_converged(cfg, net_dir, tolerance=1.0, max_doublings=2, train_missing=
             # is the row until a longer one finishes.
             total_s += train_seconds(run_dir) or 0.0
             if scored:
-                result = dict(run_dir=run_dir, checkpoint=ckpt, iters=iters, train_s=total_s,
-                              curve=curve, converged=False)
+                result = row(run_dir, ckpt, curve)
             iters *= 2
             continue
         if not train_missing and not osp.isfile(ckpt) and not scored:
@@ -203,9 +207,7 @@ def train_converged(cfg, net_dir, tolerance=1.0, max_doublings=2, train_missing=
         if not scored:
             ckpt, train_s = train(sched, run_dir)
         total_s += train_s or 0.0
-        curve = val_curve(run_dir)
-        result = dict(run_dir=run_dir, checkpoint=ckpt, iters=iters, train_s=total_s or None,
-                      curve=curve, converged=plateaued(curve, tolerance))
+        result = row(run_dir, ckpt, curve if scored else val_curve(run_dir))
         if result['converged']:
             break
         iters *= 2
