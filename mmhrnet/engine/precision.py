@@ -49,14 +49,17 @@ def _probe_key(cfg):
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def time_train_steps(cfg, data, dtype, steps=3, channels_last=None):
-    """Median seconds of ``steps`` training steps (after one warm-up) of a fresh copy of the
-    config's model on ``data`` (one collated batch), fp32 (``dtype`` None) or autocast; NHWC
-    when ``channels_last`` (None: when the config has ``ChannelsLastHook``)."""
+def time_train_steps(cfg, data, dtype, steps=3, channels_last=None, model=None, device='cpu',
+                     warmup=1):
+    """Median seconds of ``steps`` training steps (after ``warmup``) of ``model`` (default: a
+    fresh copy of the config's model) on ``data`` (one collated batch) on ``device``: fp32
+    (``dtype`` None), bf16 / fp16 autocast on a CPU, or mmengine's fp16 ``AmpOptimWrapper``
+    (dynamic loss scaling, as ``--amp``) on a GPU; NHWC when ``channels_last`` (None: when the
+    config has ``ChannelsLastHook``)."""
     from mmengine.optim import build_optim_wrapper
 
     from mmhrnet.utils.build import build_model
-    model = build_model(cfg).train()
+    model = (model or build_model(cfg)).to(device).train()
     if channels_last is None:
         channels_last = any('ChannelsLastHook' in h.get('type', '')
                             for h in cfg.get('custom_hooks') or [])
@@ -64,24 +67,32 @@ def time_train_steps(cfg, data, dtype, steps=3, channels_last=None):
         model.to(memory_format=torch.channels_last)
     wrapper_cfg = copy.deepcopy(cfg.optim_wrapper)
     wrapper_cfg.pop('dtype', None)
-    wrapper_cfg.type = 'mmhrnet.AutocastOptimWrapper' if dtype else 'OptimWrapper'
-    if dtype:
-        wrapper_cfg.dtype = dtype
+    wrapper_cfg.pop('loss_scale', None)
+    wrapper_cfg.type = 'OptimWrapper'
+    if dtype and torch.device(device).type == 'cuda':
+        wrapper_cfg.update(type='AmpOptimWrapper', dtype=dtype, loss_scale='dynamic')
+    elif dtype:
+        wrapper_cfg.update(type='mmhrnet.AutocastOptimWrapper', dtype=dtype)
     wrapper = build_optim_wrapper(model, wrapper_cfg)
+    sync = torch.cuda.synchronize if torch.device(device).type == 'cuda' else (lambda: None)
     times = []
-    for _ in range(steps + 1):
+    for _ in range(steps + warmup):
+        sync()
         start = time.perf_counter()
         model.train_step(copy.copy(data), wrapper)
+        sync()
         times.append(time.perf_counter() - start)
-    return statistics.median(times[1:])
+    return statistics.median(times[warmup:])
 
 
 def first_train_batch(cfg):
-    """The first collated batch of the config's training dataloader."""
+    """The first collated batch of the config's training dataloader (read in this process)."""
     from mmengine.registry import init_default_scope
     from mmengine.runner import Runner
     init_default_scope(cfg.default_scope)
-    return next(iter(Runner.build_dataloader(copy.deepcopy(cfg.train_dataloader))))
+    loader = copy.deepcopy(cfg.train_dataloader)
+    loader.update(num_workers=0, persistent_workers=False)
+    return next(iter(Runner.build_dataloader(loader)))
 
 
 def measure_train_steps(cfg, steps=3):
