@@ -340,3 +340,21 @@ def test_resume_inside_an_epoch_with_a_batch_sampler_skips_its_trained_batches()
     batches = [b.tolist() for b in loader]
     assert batches == [[8, 9, 10, 11], [12, 13, 14, 15], [16, 17, 18, 19]] and started
     assert loop.run_iter(0, 'b') == (2, 'b')  # numbered as in the uninterrupted run
+
+
+def test_rng_state_restores_from_where_a_checkpoint_load_leaves_it():
+    """mmengine loads a resumed checkpoint onto the GPU where one is present (the generator
+    states then come back as CUDA tensors) and a converted one may hold arrays: either way the
+    streams continue as saved."""
+    from mmhrnet.engine.resume import get_rng_state, set_rng_state
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    torch.rand(1, device=device)  # CUDA initialised: its state is saved too
+    state = get_rng_state()
+    expected = torch.rand(3), torch.rand(3, device=device).cpu()
+    moved = dict(state, torch=state['torch'].to(device) if device == 'cuda'
+                 else state['torch'].numpy())
+    if 'cuda' in state:
+        moved['cuda'] = [s.to(device) for s in state['cuda']]
+    set_rng_state(moved)
+    assert torch.equal(torch.rand(3), expected[0])
+    assert torch.equal(torch.rand(3, device=device).cpu(), expected[1])

@@ -32,13 +32,20 @@ def get_rng_state():
     return state
 
 
+def _cpu_bytes(state):
+    """A torch / CUDA generator state as the CPU ``uint8`` tensor that torch sets: a checkpoint
+    loaded onto a GPU (mmengine's default where one is present) brings it back as a CUDA tensor,
+    a converted one as an array."""
+    return torch.as_tensor(state).to(device='cpu', dtype=torch.uint8)
+
+
 def set_rng_state(state):
     """Restore what :func:`get_rng_state` returned."""
     random.setstate(state['python'])
     np.random.set_state(state['numpy'])
-    torch.set_rng_state(state['torch'])
+    torch.set_rng_state(_cpu_bytes(state['torch']))
     if 'cuda' in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state['cuda'])
+        torch.cuda.set_rng_state_all([_cpu_bytes(s) for s in state['cuda']])
 
 
 class _SkipSampler:

@@ -29,7 +29,7 @@ export PYTHONUNBUFFERED=1 PYTHONWARNINGS=ignore
   cp -r "$BUNDLE"/mmcv_py/. "$SITE"/
   cp tools/misc/mmcv_ext_torchvision.py "$SITE"/mmcv/_ext.py
   export PYTHONPATH=$SITE
-  $PY -m pip install -q --no-index --no-deps --no-build-isolation -e .
+  export PYTHONPATH=$SITE:$PWD
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
   $PY -c "import torch, numpy, mmengine, mmcv, mmpose, mmseg, mmdet, xtcocotools, mmhrnet
 print('torch', torch.__version__, 'cuda', torch.version.cuda, 'cudnn',
@@ -38,7 +38,7 @@ print('torch', torch.__version__, 'cuda', torch.version.cuda, 'cudnn',
       mmseg.__version__, 'mmdet', mmdet.__version__)"
   nproc
 } > "$OUT/env.txt" 2>&1
-export PYTHONPATH=$SITE
+export PYTHONPATH=$SITE:$PWD
 cat "$OUT/env.txt"
 [ -d data/synthetic_people ] || $PY tools/misc/make_synthetic_people.py --out data/synthetic_people \
   > /dev/null
