@@ -88,3 +88,20 @@ def test_benchmark_tables_are_their_kept_rows():
         table = (format_rows if osp.basename(run).startswith('one_pass') else format_table)(rows)
         assert table in page, run
         assert osp.relpath(run, ROOT) in page, run
+
+
+def test_gpu_page_tables_are_the_kept_run():
+    """docs/gpu.md's benchmark table is the kept output of the run, row for row, and its
+    per-task step times are those of the kept training logs."""
+    kept = osp.join(ROOT, 'docs', 'runs', 'gpu_h200')
+    with open(osp.join(ROOT, 'docs', 'gpu.md')) as f:
+        page = f.read()
+    with open(osp.join(kept, 'bench.md')) as f:
+        rows = [line for line in f.read().splitlines() if line.startswith('| ')]
+    assert len(rows) == 14 and '\n'.join(rows) in page
+    with open(osp.join(kept, 'summary.txt')) as f:
+        summary = f.read()
+    steps = re.findall(r'\[100/\d+\].*? time: ([0-9.]+)', summary)
+    assert len(steps) == 4
+    for task, step in zip(('pose', 'segmentation', 'Mask R-CNN', 'one-pass'), steps):
+        assert re.search(rf'\| {task}[^|]*\| {float(step):.3f} \|', page), task
