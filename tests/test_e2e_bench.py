@@ -69,3 +69,30 @@ def test_one_pass_against_the_three_models(tmp_path):
     assert 'vs three torch models' in table[0] and len(table) == 2 + len(rows)
     one_pass_plot(rows, str(tmp_path / 'chart.png'))
     assert cv2.imread(str(tmp_path / 'chart.png')) is not None
+
+
+def test_random_coco_detector_finds_the_persons_asked_for(tmp_path):
+    """The published preset's 80-class Faster R-CNN with random weights: after
+    ``_cap_detections`` upstream's detector keeps exactly N person boxes of sensible size (its
+    random box deltas would throw zero-width boxes onto the border; its random classes would
+    seldom be persons, which both pipelines keep alone)."""
+    import torch
+    from mmdet.apis import inference_detector
+    from mmengine.registry import DefaultScope
+
+    from mmhrnet.analysis.pipeline_bench import _cap_detections, random_checkpoint
+    from mmhrnet.utils.build import build_model
+    _, det = preset_configs('published')
+    det.test_dataloader.dataset.pipeline[1].scale = (320, 256)  # small: seconds
+    random_checkpoint(det, str(tmp_path / 'det.pth'))
+    model = build_model(det)
+    model.load_state_dict(torch.load(str(tmp_path / 'det.pth'))['state_dict'])
+    model.cfg = det
+    _cap_detections(model.eval(), 3)
+    image = cv2.imread(osp.join(crowd_images(str(tmp_path), 3, 1, size=(240, 320))['folder'],
+                                '000000000001.jpg'))
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        inst = inference_detector(model, image).pred_instances
+    assert inst.labels.tolist() == [0, 0, 0]
+    sides = (inst.bboxes[:, 2:] - inst.bboxes[:, :2]).numpy()
+    assert (sides >= 8).all()

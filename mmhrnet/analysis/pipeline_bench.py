@@ -109,14 +109,34 @@ def crowd_images(out_dir, count, num, size=(256, 256), seed=0):
     return dict(folder=out_dir, bbox_file=bbox_file, boxes=boxes)
 
 
+# A detector's box regression layers (mmdet's RPN and RoI box heads), zeroed in the random
+# weights: random deltas throw boxes onto the image border (zero-width boxes at 640x480, where
+# the two pipelines then keep different degenerate boxes); zeroed, the detections are the
+# anchors the random scores rank, the same sizes as people, and the compute is unchanged.
+BOX_REGRESSION = ('rpn_head.rpn_reg.', 'bbox_head.fc_reg.')
+# And the RoI head's classifier set to call every box a person (class 0, logit 3, every other
+# 0): random class weights saturate the softmax on some other of the 80 classes, and both
+# pipelines keep persons only. The RPN's random scores still rank the boxes.
+PERSON_LOGIT = 'bbox_head.fc_cls.'
+
+
 def random_checkpoint(cfg, path, seed=0):
     """Builds ``cfg``'s model with random weights and BN statistics (the same in every
-    path) and saves them to ``path``."""
+    path; box regression zeroed and persons first, :data:`BOX_REGRESSION`,
+    :data:`PERSON_LOGIT`) and saves them to ``path``."""
     from mmhrnet.utils import fidelity
     from mmhrnet.utils.build import build_model
     torch.manual_seed(seed)
     model = build_model(cfg)
-    fidelity.randomize(model, seed)
+    state = fidelity.randomize(model, seed)
+    for key, value in state.items():
+        if any(part in key for part in BOX_REGRESSION):
+            value.zero_()
+        elif PERSON_LOGIT in key:
+            value.zero_()
+            if key.endswith('bias'):
+                value[0] = 3.0
+    model.load_state_dict(state, strict=True)
     torch.save({'state_dict': model.state_dict()}, path)
 
 
@@ -143,7 +163,8 @@ class Upstream:
         if boxes is None:
             with DefaultScope.overwrite_default_scope('mmdet'):
                 inst = inference_detector(self.det, image).pred_instances
-            boxes, scores = inst.bboxes.numpy(), inst.scores.numpy()
+            person = inst.labels.numpy() == 0  # as mmpose's topdown_demo_with_mmdet.py
+            boxes, scores = inst.bboxes.numpy()[person], inst.scores.numpy()[person]
         else:
             scores = np.ones(len(boxes))
         with DefaultScope.overwrite_default_scope('mmpose'):
@@ -257,7 +278,7 @@ def _keypoints(out_dir):
             entries = json.load(f)
         found[int(osp.splitext(name)[0])] = np.array(
             [np.reshape(e['keypoints'], (-1, 3))[:, :2] for e in entries]).reshape(
-                len(entries), -1, 2)
+                len(entries), -1, 2) if entries else np.zeros((0, 0, 2))
     return found
 
 
