@@ -37,8 +37,8 @@ DEFAULTS = [
         'train_dataloader.dataset.data_prefix': dict(img='train/'),
         'train_dataloader.batch_size': 8}),
 ]
-# On a GPU (or with --recipes): the three tasks' COCO / Cityscapes recipes (input size, per-GPU batch) reading the
-# synthetic people through the recipes' own training pipelines.
+# On a GPU (or with --recipes): the three tasks' COCO / Cityscapes recipes (input size,
+# per-GPU batch) reading the synthetic people through the recipes' own training pipelines.
 SYNTHETIC = 'data/synthetic_people/'
 RECIPES = [
     ('configs/pose/hrnet_w32_coco.py', {  # 256x192, 64 per GPU

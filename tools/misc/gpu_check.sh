@@ -40,8 +40,8 @@ print('torch', torch.__version__, 'cuda', torch.version.cuda, 'cudnn',
 } > "$OUT/env.txt" 2>&1
 export PYTHONPATH=$SITE:$PWD
 cat "$OUT/env.txt"
-[ -d data/synthetic_people ] || $PY tools/misc/make_synthetic_people.py --out data/synthetic_people \
-  > /dev/null
+[ -d data/synthetic_people ] ||
+  $PY tools/misc/make_synthetic_people.py --out data/synthetic_people > /dev/null
 
 LOADER="train_dataloader.num_workers=8 train_dataloader.persistent_workers=True ${EXTRA:-}"
 
@@ -68,7 +68,8 @@ run_task() {
     >> "$OUT/train.txt"
   cat "$wd.resumed.log" >> "$OUT/train.txt"
   {
-    echo "== $name ($config): killed after ${killed}s, resumed run exit $rc, $((SECONDS - start))s in all"
+    echo "== $name ($config): killed after ${killed}s, resumed run exit $rc," \
+      "$((SECONDS - start))s in all"
     grep -hE 'resumed (epoch|iter)|Epoch\(val\)|Iter\(val\)|Error|^error:' "$wd.first.log" \
       "$wd.resumed.log" | cut -c1-400
     grep -hE 'Epoch\(train\)|Iter\(train\)' "$wd.first.log" | tail -n 1 | cut -c1-300
