@@ -70,8 +70,10 @@ def main():
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    # the checkout's configs/ when run from it (paths in the kept files stay relative)
+    root = 'configs' if osp.isdir(osp.join('configs', 'seg_baselines')) else config_root()
     configs = args.configs or sorted(
-        glob.glob(osp.join(config_root(), 'seg_baselines/*_synthetic-parts-256x256.py')))
+        glob.glob(osp.join(root, 'seg_baselines/*_synthetic-parts-256x256.py')))
     if not configs:
         parser.error('no configs given or found')
     if args.overfit:
