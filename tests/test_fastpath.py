@@ -124,3 +124,28 @@ def test_torchvision_roi_align_is_mmcvs_bit_for_bit():
         after = layer(feats, rois)
         assert torch.equal(after, b)
         assert torch.equal(torch.autograd.grad(after.sum(), feats)[0], g)
+
+
+def test_torchvision_roi_align_splits_many_rois_over_threads_bit_for_bit(monkeypatch):
+    """Without gradients, many RoIs go to worker threads in chunks: the same output bit for
+    bit, and the chunks really go through the pool."""
+    from mmcv.ops import RoIAlign
+
+    from mmhrnet.deploy import optimize
+    monkeypatch.setattr(optimize.os, 'sched_getaffinity', lambda pid: {0, 1, 2})
+    gen = torch.Generator().manual_seed(0)
+    feats = torch.randn(2, 8, 30, 40, generator=gen)
+    xy = torch.rand(500, 2, generator=gen) * 200 - 20
+    rois = torch.cat([torch.randint(0, 2, (500, 1), generator=gen).float(), xy,
+                      xy + torch.rand(500, 2, generator=gen) * 120 + 1], 1)
+    layer = RoIAlign((7, 7), 0.25, 0)
+    with torch.no_grad():
+        ref = layer(feats, rois)
+        assert optimize.torchvision_roi_align(layer) == 1
+        calls = []
+        monkeypatch.setattr(optimize, '_roi_pool', lambda n: calls.append(n) or
+                            optimize.ThreadPoolExecutor(n))
+        out = layer(feats, rois)
+        assert calls == [3] and torch.equal(out, ref)
+        layer(feats, rois[:100])  # too few to split
+        assert calls == [3]
