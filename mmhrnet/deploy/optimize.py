@@ -1,14 +1,13 @@
 """A faster torch path for inference: conv-BN folding, channels-last memory, bf16 autocast and
 ``torch.compile``, behind one call."""
 import functools
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import torch
 from torch import nn
 
 from mmhrnet.engine.optim_wrapper import autocast_forward
-from mmhrnet.utils.cpu import cpu_has_bf16
+from mmhrnet.utils.cpu import cpu_has_bf16, usable_cores
 from mmhrnet.utils.build import has_mmcv_ops, unwrap_model
 
 # Children of an OpenMMLab model that carry the network's multiply-adds, in forward order.
@@ -86,7 +85,7 @@ def _split_forward(forward, input, rois):
     no gradient is needed (torchvision's CPU kernel runs on one thread; torch's thread count is
     often one around an exported model, while the cores are idle during the RoI stage). The
     chunks are concatenated in order: the same output bit for bit."""
-    workers = min(len(os.sched_getaffinity(0)), len(rois) // MIN_ROIS_PER_THREAD)
+    workers = min(usable_cores(), len(rois) // MIN_ROIS_PER_THREAD)
     if workers < 2 or torch.is_grad_enabled() or input.device.type != 'cpu':
         return forward(input, rois)
     chunks = rois.chunk(workers)

@@ -69,12 +69,13 @@ def time_train_steps(cfg, data, dtype, steps=3, channels_last=None, model=None, 
     wrapper_cfg.pop('dtype', None)
     wrapper_cfg.pop('loss_scale', None)
     wrapper_cfg.type = 'OptimWrapper'
-    if dtype and torch.device(device).type == 'cuda':
+    cuda = torch.device(device).type == 'cuda'
+    if dtype and cuda:
         wrapper_cfg.update(type='AmpOptimWrapper', dtype=dtype, loss_scale='dynamic')
     elif dtype:
         wrapper_cfg.update(type='mmhrnet.AutocastOptimWrapper', dtype=dtype)
     wrapper = build_optim_wrapper(model, wrapper_cfg)
-    sync = torch.cuda.synchronize if torch.device(device).type == 'cuda' else (lambda: None)
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
     times = []
     for _ in range(steps + warmup):
         sync()

@@ -1,8 +1,10 @@
 """What this CPU offers, in one place: read once from /proc/cpuinfo and used by the torch paths
 (``--amp``, the fast path's bf16) and the exported ones (OpenVINO's bf16 hint, ONNX Runtime's
-int8 range) alike, so that both always agree; and the number of threads torch runs with."""
+int8 range) alike, so that both always agree; the number of threads torch runs with, and the
+cores the process may use."""
 import contextlib
 import functools
+import os
 
 import torch
 
@@ -55,6 +57,14 @@ def cpu_summary():
     features = ', '.join(f for f in ('avx2', 'avx512f', 'avx512_vnni', 'avx_vnni',
                                      'avx512_bf16', 'amx_bf16') if f in flags)
     return f'{cpu_model()} ({features or "features unknown"})'
+
+
+@functools.lru_cache(maxsize=None)
+def usable_cores():
+    """The cores this process may run on (its affinity where the OS reports one)."""
+    if hasattr(os, 'sched_getaffinity'):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 @contextlib.contextmanager

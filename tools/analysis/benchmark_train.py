@@ -108,13 +108,14 @@ def main():
                 cfg.train_dataloader.batch_size = args.batch_size
             data = first_train_batch(cfg)
             package = package_of(cfg)
+            ours = build_model(cfg) if args.upstream else None  # the heads' input channels
             times = {(side, v[0]): [] for side in sides for v in variants}
             for _ in range(args.rounds):
                 for name, dtype, nhwc in variants:
                     for side in sides:
                         model = None
                         if side == 'upstream':
-                            model = upstream_model(cfg, package, build_model(cfg))
+                            model = upstream_model(cfg, package, ours)
                         times[side, name].append(time_train_steps(
                             cfg, data, dtype, args.steps, nhwc, model=model,
                             device=args.device, warmup=3 if gpu else 1))

@@ -28,7 +28,6 @@ export PYTHONUNBUFFERED=1 PYTHONWARNINGS=ignore
     "$BUNDLE"/src/xtcocotools-*.tar.gz
   cp -r "$BUNDLE"/mmcv_py/. "$SITE"/
   cp tools/misc/mmcv_ext_torchvision.py "$SITE"/mmcv/_ext.py
-  export PYTHONPATH=$SITE
   export PYTHONPATH=$SITE:$PWD
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
   $PY -c "import torch, numpy, mmengine, mmcv, mmpose, mmseg, mmdet, xtcocotools, mmhrnet
