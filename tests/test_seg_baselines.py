@@ -13,8 +13,8 @@ from mmengine.registry import MODELS, init_default_scope
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
-from mmhrnet.seg.baselines import (DilatedNetHead, SegNetHead, VGG16Encoder, boundary_counts,
-                                   boundary_fscore)
+from mmhrnet.seg.baselines import (DeconvNetHead, DilatedNetHead, SegNetHead, VGG16Encoder,
+                                   boundary_counts, boundary_fscore)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs/seg_baselines/*_synthetic-parts-256x256.py')))
@@ -107,6 +107,16 @@ def test_dilatednet_context_module_identity_init_and_size():
     assert weights == 64 * c * c  # Yu & Koltun: the basic context module has 64 C^2 weights
     x = torch.rand(1, c, 20, 20)  # scores >= 0 pass the identity-initialised module unchanged
     assert torch.allclose(head.conv_seg(head.context(x)), x)
+
+
+def test_deconvnet_without_fc_block_unpools_pool5_directly():
+    enc = VGG16Encoder(width=8, return_indices=True)
+    head = DeconvNetHead(enc.out_channels, num_classes=3, fc_channels=None)
+    assert not any(isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))
+                   for m in head.fc.modules())
+    full = DeconvNetHead(enc.out_channels, num_classes=3, fc_channels=16)
+    assert sum(p.numel() for p in full.parameters()) > sum(p.numel() for p in head.parameters())
+    assert head(enc(torch.rand(1, 3, 64, 64))).shape == (1, 3, 64, 64)
 
 
 def test_bad_inputs_fail_clearly():

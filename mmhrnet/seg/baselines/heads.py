@@ -125,7 +125,9 @@ class DeconvNetHead(_UnpoolDecoderHead):
     Args:
         in_channels (Sequence[int]): The encoder's 5 stage widths.
         num_classes (int): Number of classes.
-        fc_channels (int): Width of fc6 / fc7 (4096 in the paper). Defaults to 4096.
+        fc_channels (int | None): Width of fc6 / fc7 (4096 in the paper); None leaves out
+            fc6 / fc7 and the 7x7 deconvolution (an ablation: the decoder unpools pool5
+            directly). Defaults to 4096.
         norm_cfg (dict): Norm after each layer. Defaults to BN (as the paper).
         **kwargs: Further ``BaseDecodeHead`` arguments.
 
@@ -144,7 +146,7 @@ class DeconvNetHead(_UnpoolDecoderHead):
                  norm_cfg=dict(type='BN'), **kwargs):
         super().__init__(in_channels, num_classes=num_classes, norm_cfg=norm_cfg, **kwargs)
         c5 = in_channels[-1]
-        self.fc = nn.Sequential(_conv(c5, fc_channels, 7, norm_cfg),
+        self.fc = nn.Identity() if fc_channels is None else nn.Sequential(_conv(c5, fc_channels, 7, norm_cfg),
                                 _conv(fc_channels, fc_channels, 1, norm_cfg),
                                 _conv(fc_channels, c5, 7, norm_cfg, deconv=True))
 
