@@ -96,7 +96,8 @@ def load_and_convert(filename, source, **kwargs):
     checkpoint = read_checkpoint(filename)
     try:
         return convert_weights(checkpoint, source, **kwargs)
-    except (KeyError, TypeError, CheckpointError) as e:  # a file of another layout: name it, one plain line
+    except (KeyError, TypeError, CheckpointError) as e:
+        # a file of another layout: name it, one plain line
         raise ValueError(f'{filename} (--from {source}): {e.args[0] if e.args else e}') from e
 
 

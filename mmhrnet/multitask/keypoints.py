@@ -435,7 +435,8 @@ class RoIKeypointHead(BaseModule):
         crops = torch.cat(crops)
         if len(crops):
             masks = _cat_padded(masks_of(boxes_in)) if self.mask_channel else None
-            heatmaps = self.predict_heatmaps(feats, crops, masks, mirror).detach().float().cpu().numpy()
+            heatmaps = self.predict_heatmaps(feats, crops, masks, mirror)
+            heatmaps = heatmaps.detach().float().cpu().numpy()
             keypoints, scores = self._decode(heatmaps)
             keypoints, scores = crops.new_tensor(keypoints), crops.new_tensor(scores)
             keypoints = self._from_heatmap(keypoints, crops)

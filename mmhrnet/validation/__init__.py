@@ -9,6 +9,7 @@ from .images import NamedImageErrors, explain_image_error, image_problem, trunca
 __all__ = [
     'ConfigOptionError', 'MalformedInputError', 'NamedImageErrors', 'UnregisteredTypeError',
     'check_cfg_options', 'check_coco',
-    'check_detections', 'load_detections', 'explain_config_errors', 'explain_image_error', 'explain_unregistered',
+    'check_detections', 'load_detections', 'explain_config_errors', 'explain_image_error',
+    'explain_unregistered',
     'image_problem', 'load_json', 'log_zero_boxes', 'truncation_problem'
 ]

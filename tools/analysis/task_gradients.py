@@ -2,7 +2,8 @@
 and the L2 norm of its gradient into ``backbone``, after some training steps (what the config's
 ``loss_weights`` should balance).
 
-    python tools/analysis/task_gradients.py configs/multitask/hrnet-w18-small-v1_1xb8-6e_synthetic-people-256.py \\
+    python tools/analysis/task_gradients.py \\
+        configs/multitask/hrnet-w18-small-v1_1xb8-6e_synthetic-people-256.py \\
         [--steps 30] [--cfg-options model.loss_weights.pose=20]
 
 The steps are plain optimiser steps of the config's optimiser (no scheduler: its warm-up), on

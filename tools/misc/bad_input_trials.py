@@ -320,7 +320,8 @@ def run_trial(name, kind, argv, expected, check, work):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--work', default='/tmp/mmhrnet_trials', help='scratch folder')
-    parser.add_argument('--only', help='comma-separated kinds: infer,sigterm,test,train,convert,export')
+    parser.add_argument('--only',
+                        help='comma-separated kinds: infer,sigterm,test,train,convert,export')
     parser.add_argument('--match', help='only the trials whose name contains this')
     args = parser.parse_args()
     shutil.rmtree(args.work, ignore_errors=True)

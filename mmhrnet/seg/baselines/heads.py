@@ -146,9 +146,9 @@ class DeconvNetHead(_UnpoolDecoderHead):
                  norm_cfg=dict(type='BN'), **kwargs):
         super().__init__(in_channels, num_classes=num_classes, norm_cfg=norm_cfg, **kwargs)
         c5 = in_channels[-1]
-        self.fc = nn.Identity() if fc_channels is None else nn.Sequential(_conv(c5, fc_channels, 7, norm_cfg),
-                                _conv(fc_channels, fc_channels, 1, norm_cfg),
-                                _conv(fc_channels, c5, 7, norm_cfg, deconv=True))
+        self.fc = nn.Identity() if fc_channels is None else nn.Sequential(
+            _conv(c5, fc_channels, 7, norm_cfg), _conv(fc_channels, fc_channels, 1, norm_cfg),
+            _conv(fc_channels, c5, 7, norm_cfg, deconv=True))
 
     def forward(self, inputs):
         feats, indices = self._split(inputs)
