@@ -48,6 +48,24 @@ def test_multitask_page_quotes_the_single_task_run_it_compares_with():
         assert numbers == values, (model['config'], numbers, values)
 
 
+def test_multitask_12_epoch_row_is_its_kept_test_runs():
+    """The 12-epoch row of docs/multitask.md quotes the four test runs kept in
+    ``docs/runs/multitask/synthetic_12e`` (mmdet's and mmpose's 0-1 AP in percent)."""
+    import json
+    runs = {}
+    for name in ('given_boxes_flip', 'given_boxes_noflip', 'own_detections_flip',
+                 'own_detections_noflip'):
+        with open(osp.join(ROOT, 'docs/runs/multitask/synthetic_12e', f'test_{name}.json')) as f:
+            runs[name] = json.load(f)
+    own = runs['own_detections_flip']
+    expected = ['1500'] + [f"{100 * runs[n]['pose/AP']:.1f}" for n in runs] + [
+        f"{own['parse/mIoU']:.1f}", f"{100 * own['det/bbox_mAP']:.1f}",
+        f"{100 * own['det/segm_mAP']:.1f}"]
+    with open(osp.join(ROOT, 'docs', 'multitask.md')) as f:
+        row = next(line for line in f if line.startswith('| multi-task, 12 epochs |'))
+    assert re.findall(r'\d+(?:\.\d+)?', row.split('|', 2)[2]) == expected
+
+
 def test_readme_quotes_no_result():
     """The README links to the pages; it holds no AP / mIoU of its own."""
     with open(osp.join(ROOT, 'README.md')) as f:
