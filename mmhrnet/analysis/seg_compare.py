@@ -161,8 +161,6 @@ def train_converged(cfg, net_dir, tolerance=1.0, max_doublings=2, train_missing=
         max_doublings (int): Give up doubling after this many (the row says "no").
         train_missing (bool): If False, only read finished schedules.
 
-    A plateau gives way to a longer schedule that finished and was scored all the same (an
-    apparent plateau of a slow riser, trained on with ``--iters``): the longest one is the row.
     A schedule that finished without a plateau needs only its logs (the checkpoint of a
     superseded schedule may be deleted): its time counts and the next one is trained. A
     finished schedule already scored (``compare_metrics.json``) needs only its logs and scores,
@@ -210,17 +208,10 @@ def train_converged(cfg, net_dir, tolerance=1.0, max_doublings=2, train_missing=
             ckpt, train_s = train(sched, run_dir)
         total_s += train_s or 0.0
         result = row(run_dir, ckpt, curve if scored else val_curve(run_dir))
-        if result['converged'] and not _scored_run(net_dir, iters * 2):
-            break  # a longer schedule, finished and scored anyway, shows more than a plateau
+        if result['converged']:
+            break
         iters *= 2
     return result
-
-
-def _scored_run(net_dir, iters):
-    """Whether schedule ``iters`` of ``net_dir`` finished and was scored."""
-    run_dir = osp.join(net_dir, f'iters_{iters}')
-    curve = val_curve(run_dir)
-    return bool(curve) and curve[-1][0] == iters and osp.isfile(osp.join(run_dir, METRICS_FILE))
 
 
 def recipe(cfg):
