@@ -66,6 +66,23 @@ def test_multitask_12_epoch_row_is_its_kept_test_runs():
     assert re.findall(r'\d+(?:\.\d+)?', row.split('|', 2)[2]) == expected
 
 
+def test_multitask_no_mask_channel_row_is_its_kept_test_runs():
+    """The 'no mask channel' row of docs/multitask.md quotes the runs kept in
+    ``docs/runs/multitask/no_mask_channel``."""
+    import json
+    kept = osp.join(ROOT, 'docs/runs/multitask/no_mask_channel')
+    with open(osp.join(kept, 'test_given_boxes_flip.json')) as f:
+        given = json.load(f)
+    with open(osp.join(kept, 'test_own_detections_flip.json')) as f:
+        own = json.load(f)
+    expected = [f'{v:.1f}' for v in (100 * given['pose/AP'], 100 * own['pose/AP'],
+                                      100 * own['det/bbox_mAP'], 100 * own['det/segm_mAP'],
+                                      own['parse/mIoU'])]
+    with open(osp.join(ROOT, 'docs', 'multitask.md')) as f:
+        row = next(line for line in f if line.startswith('| no mask channel |'))
+    assert re.findall(r'\d+\.\d+', row) == expected
+
+
 def test_readme_quotes_no_result():
     """The README links to the pages; it holds no AP / mIoU of its own."""
     with open(osp.join(ROOT, 'README.md')) as f:
