@@ -48,39 +48,43 @@ def test_multitask_page_quotes_the_single_task_run_it_compares_with():
         assert numbers == values, (model['config'], numbers, values)
 
 
+def _kept_test_runs(folder, names):
+    """The metrics of the ``test_<name>.json`` runs kept in ``docs/runs/multitask/<folder>``."""
+    import json
+    runs = {}
+    for name in names:
+        with open(osp.join(ROOT, 'docs/runs/multitask', folder, f'test_{name}.json')) as f:
+            runs[name] = json.load(f)
+    return runs
+
+
+def _multitask_row(start):
+    with open(osp.join(ROOT, 'docs', 'multitask.md')) as f:
+        return next(line for line in f if line.startswith(start))
+
+
 def test_multitask_12_epoch_row_is_its_kept_test_runs():
     """The 12-epoch row of docs/multitask.md quotes the four test runs kept in
     ``docs/runs/multitask/synthetic_12e`` (mmdet's and mmpose's 0-1 AP in percent)."""
-    import json
-    runs = {}
-    for name in ('given_boxes_flip', 'given_boxes_noflip', 'own_detections_flip',
-                 'own_detections_noflip'):
-        with open(osp.join(ROOT, 'docs/runs/multitask/synthetic_12e', f'test_{name}.json')) as f:
-            runs[name] = json.load(f)
+    runs = _kept_test_runs('synthetic_12e', ('given_boxes_flip', 'given_boxes_noflip',
+                                             'own_detections_flip', 'own_detections_noflip'))
     own = runs['own_detections_flip']
     expected = ['1500'] + [f"{100 * runs[n]['pose/AP']:.1f}" for n in runs] + [
         f"{own['parse/mIoU']:.1f}", f"{100 * own['det/bbox_mAP']:.1f}",
         f"{100 * own['det/segm_mAP']:.1f}"]
-    with open(osp.join(ROOT, 'docs', 'multitask.md')) as f:
-        row = next(line for line in f if line.startswith('| multi-task, 12 epochs |'))
+    row = _multitask_row('| multi-task, 12 epochs |')
     assert re.findall(r'\d+(?:\.\d+)?', row.split('|', 2)[2]) == expected
 
 
 def test_multitask_no_mask_channel_row_is_its_kept_test_runs():
     """The 'no mask channel' row of docs/multitask.md quotes the runs kept in
     ``docs/runs/multitask/no_mask_channel``."""
-    import json
-    kept = osp.join(ROOT, 'docs/runs/multitask/no_mask_channel')
-    with open(osp.join(kept, 'test_given_boxes_flip.json')) as f:
-        given = json.load(f)
-    with open(osp.join(kept, 'test_own_detections_flip.json')) as f:
-        own = json.load(f)
+    runs = _kept_test_runs('no_mask_channel', ('given_boxes_flip', 'own_detections_flip'))
+    given, own = runs['given_boxes_flip'], runs['own_detections_flip']
     expected = [f'{v:.1f}' for v in (100 * given['pose/AP'], 100 * own['pose/AP'],
                                       100 * own['det/bbox_mAP'], 100 * own['det/segm_mAP'],
                                       own['parse/mIoU'])]
-    with open(osp.join(ROOT, 'docs', 'multitask.md')) as f:
-        row = next(line for line in f if line.startswith('| no mask channel |'))
-    assert re.findall(r'\d+\.\d+', row) == expected
+    assert re.findall(r'\d+\.\d+', _multitask_row('| no mask channel |')) == expected
 
 
 def test_readme_quotes_no_result():
