@@ -117,14 +117,18 @@ def normalize_crops(crops: np.ndarray, norm: Tuple[np.ndarray, bool],
                     flip: bool) -> torch.Tensor:
     """``(N, h, w, 3)`` uint8 crops through :func:`normalizer`'s table, as the preprocessor
     gives them (``(N, 3, h, w)`` float32), followed by their mirror images when ``flip`` (the
-    network's flip-test batch): one table look-up per pixel instead of casts and arithmetic."""
+    network's flip-test batch): one table look-up per pixel instead of casts and arithmetic,
+    written plane by plane into the channel-first batch (OpenCV calls, no strided copies)."""
     table, swap = norm
     n, h, w, _ = crops.shape
-    looked_up = cv2.LUT(crops.reshape(n * h, w, 3), table).reshape(n, h, w, 3)
     out = np.empty((2 * n if flip else n, 3, h, w), np.float32)
-    out[:n] = (looked_up[..., ::-1] if swap else looked_up).transpose(0, 3, 1, 2)
-    if flip:
-        out[n:] = out[:n, :, :, ::-1]
+    luts = [np.ascontiguousarray(table[0, :, c]) for c in range(3)]
+    for i in range(n):
+        for c, plane in enumerate(cv2.split(crops[i])):
+            dst = out[i, 2 - c if swap else c]
+            cv2.LUT(plane, luts[c], dst=dst)
+            if flip:
+                cv2.flip(dst, 1, dst=out[n + i, 2 - c if swap else c])
     return torch.from_numpy(out)
 
 

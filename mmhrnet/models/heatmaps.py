@@ -8,25 +8,21 @@ are mmpose's to within float rounding (``tests/test_infer_batched.py``).
 import cv2
 import numpy as np
 
-# OpenCV's filters take at most this many channels (CV_CN_MAX) in one image.
-_CV_MAX_CHANNELS = 512
-
 
 def gaussian_blur(heatmaps: np.ndarray, kernel: int) -> np.ndarray:
-    """mmpose's ``gaussian_blur`` (zero border, peak kept) on ``(..., H, W)`` heatmaps, in
-    OpenCV calls of up to 512 maps as channels (bitwise the same as one map at a time)."""
+    """mmpose's ``gaussian_blur`` (zero border, peak kept) on ``(..., H, W)`` heatmaps, in one
+    OpenCV call (bitwise the same as one map at a time): the maps stacked into one tall image,
+    each followed by ``(kernel - 1) / 2`` zero rows, mmpose's zero padding, so that no map's
+    blur reaches the next."""
     shape = heatmaps.shape
-    maps = heatmaps.reshape(-1, *shape[-2:])
-    peaks = maps.max(axis=(1, 2))
-    out = np.empty_like(maps)
-    for start in range(0, len(maps), _CV_MAX_CHANNELS):
-        chunk = maps[start:start + _CV_MAX_CHANNELS]
-        # a zero border: as mmpose's zero padding by (kernel - 1) / 2, without the copy
-        blurred = cv2.GaussianBlur(np.ascontiguousarray(chunk.transpose(1, 2, 0)),
-                                   (kernel, kernel), 0, borderType=cv2.BORDER_CONSTANT)
-        blurred = blurred.reshape(blurred.shape[:2] + (-1, ))  # one channel comes back 2-D
-        out[start:start + len(chunk)] = blurred.transpose(2, 0, 1)
-    out *= (peaks / out.max(axis=(1, 2)))[:, None, None]
+    h, w = shape[-2:]
+    maps = heatmaps.reshape(-1, h, w)
+    stack = np.zeros((len(maps), h + (kernel - 1) // 2, w), maps.dtype)
+    stack[:, :h] = maps
+    blurred = cv2.GaussianBlur(stack.reshape(-1, w), (kernel, kernel), 0,
+                               borderType=cv2.BORDER_CONSTANT)
+    out = blurred.reshape(stack.shape)[:, :h]
+    out = out * (maps.max(axis=(1, 2)) / out.max(axis=(1, 2)))[:, None, None]
     return out.reshape(shape)
 
 
