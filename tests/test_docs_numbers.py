@@ -5,6 +5,7 @@ import os
 import os.path as osp
 import re
 
+import pytest
 import yaml
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -76,15 +77,26 @@ def test_multitask_12_epoch_row_is_its_kept_test_runs():
     assert re.findall(r'\d+(?:\.\d+)?', row.split('|', 2)[2]) == expected
 
 
-def test_multitask_no_mask_channel_row_is_its_kept_test_runs():
-    """The 'no mask channel' row of docs/multitask.md quotes the runs kept in
-    ``docs/runs/multitask/no_mask_channel``."""
-    runs = _kept_test_runs('no_mask_channel', ('given_boxes_flip', 'own_detections_flip'))
+# the rows of docs/multitask.md's full-schedule ablation table and their kept runs
+MULTITASK_ABLATIONS = {
+    '| no mask channel |': 'no_mask_channel',
+    '| RoI convs without dilation |': 'no_dilation',
+}
+
+
+@pytest.mark.parametrize('row', MULTITASK_ABLATIONS)
+def test_multitask_ablation_row_is_its_kept_test_runs(row):
+    """An ablation row of docs/multitask.md quotes the two test runs kept in
+    ``docs/runs/multitask/<folder>``: keypoint AP on given boxes and on its own detections,
+    box / mask AP, parsing mIoU."""
+    runs = _kept_test_runs(MULTITASK_ABLATIONS[row], ('given_boxes_flip', 'own_detections_flip'))
     given, own = runs['given_boxes_flip'], runs['own_detections_flip']
     expected = [f'{v:.1f}' for v in (100 * given['pose/AP'], 100 * own['pose/AP'],
                                       100 * own['det/bbox_mAP'], 100 * own['det/segm_mAP'],
                                       own['parse/mIoU'])]
-    assert re.findall(r'\d+\.\d+', _multitask_row('| no mask channel |')) == expected
+    line = _multitask_row(row)
+    assert f'`{MULTITASK_ABLATIONS[row]}`' in line, 'the row names another folder'
+    assert re.findall(r'\d+\.\d+', line.split('|', 2)[2]) == expected
 
 
 def test_readme_quotes_no_result():
