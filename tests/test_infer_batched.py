@@ -140,6 +140,12 @@ def test_normalisation_and_blur_are_bitwise_mmposes(scene):
     ours = gaussian_blur(heatmaps, 11)
     for n, maps in enumerate(heatmaps):
         np.testing.assert_array_equal(ours[n], mmpose_blur(maps.copy(), 11))
+    many = np.random.default_rng(3).random((40, 17, 16, 12)).astype(np.float32) ** 8
+    many[20, :, -1] = many[21, :, 0] = 1.  # peaks on the rows where two maps meet
+    ours = gaussian_blur(many, 5)  # 680 maps in one image
+    for n in (20, 21, 39):
+        np.testing.assert_array_equal(ours[n], mmpose_blur(many[n].copy(), 5))
+    assert gaussian_blur(many[:0], 5).shape == (0, 17, 16, 12)
 
 
 def test_exported_pose_runs_all_crops_in_one_call(pose_model, scene, tmp_path):

@@ -17,6 +17,8 @@ def gaussian_blur(heatmaps: np.ndarray, kernel: int) -> np.ndarray:
     shape = heatmaps.shape
     h, w = shape[-2:]
     maps = heatmaps.reshape(-1, h, w)
+    if not len(maps):
+        return heatmaps.copy()
     stack = np.zeros((len(maps), h + (kernel - 1) // 2, w), maps.dtype)
     stack[:, :h] = maps
     blurred = cv2.GaussianBlur(stack.reshape(-1, w), (kernel, kernel), 0,
