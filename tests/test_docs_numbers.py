@@ -81,6 +81,7 @@ def test_multitask_12_epoch_row_is_its_kept_test_runs():
 MULTITASK_ABLATIONS = {
     '| no mask channel |': 'no_mask_channel',
     '| RoI convs without dilation |': 'no_dilation',
+    '| no rotation jitter |': 'no_rotation',
 }
 
 
