@@ -82,6 +82,7 @@ MULTITASK_ABLATIONS = {
     '| no mask channel |': 'no_mask_channel',
     '| RoI convs without dilation |': 'no_dilation',
     '| no rotation jitter |': 'no_rotation',
+    '| the first head: all of them out': 'first_head',
 }
 
 
