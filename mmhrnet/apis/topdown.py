@@ -93,11 +93,11 @@ def crop_persons(image: np.ndarray, center: np.ndarray, scale: np.ndarray,
     return crops
 
 
-def normalizer(preprocessor) -> Optional[Tuple[np.ndarray, bool]]:
-    """What a plain mmengine ``ImgDataPreprocessor`` does to uint8 BGR pixels, as a table:
-    ``(1, 256, 3)`` float32 entries per image channel, bitwise its ``(float(v) - mean) / std``,
-    and whether it reverses the channels; None for a preprocessor that does anything else
-    (padding, batch augments, other classes)."""
+def normalizer(preprocessor) -> Optional[Tuple[Tuple[int, np.ndarray], ...]]:
+    """What a plain mmengine ``ImgDataPreprocessor`` does to uint8 BGR pixels, as look-up
+    tables: per network input channel, the image channel it reads and its 256 float32
+    entries, bitwise the preprocessor's ``(float(v) - mean) / std``; None for a preprocessor
+    that does anything else (padding, batch augments, other classes)."""
     from mmengine.model import ImgDataPreprocessor
     from mmpose.models.data_preprocessors import PoseDataPreprocessor
     if (type(preprocessor) not in (ImgDataPreprocessor, PoseDataPreprocessor)
@@ -106,29 +106,25 @@ def normalizer(preprocessor) -> Optional[Tuple[np.ndarray, bool]]:
             or preprocessor.mean.numel() != 3 or preprocessor.mean.device.type != 'cpu'):
         return None
     values = torch.arange(256, dtype=torch.float32).view(1, 1, 1, 256)
-    table = ((values - preprocessor.mean) / preprocessor.std).view(3, 256)  # input channels
-    swap = bool(preprocessor._channel_conversion)
-    if swap:
-        table = table.flip(0)  # input channel c is image channel 2 - c
-    return np.ascontiguousarray(table.numpy().T[None]), swap
+    table = ((values - preprocessor.mean) / preprocessor.std).view(3, 256).numpy()
+    swap = bool(preprocessor._channel_conversion)  # input channel k is image channel 2 - k
+    return tuple((2 - k if swap else k, np.ascontiguousarray(table[k])) for k in range(3))
 
 
-def normalize_crops(crops: np.ndarray, norm: Tuple[np.ndarray, bool],
+def normalize_crops(crops: np.ndarray, norm: Tuple[Tuple[int, np.ndarray], ...],
                     flip: bool) -> torch.Tensor:
-    """``(N, h, w, 3)`` uint8 crops through :func:`normalizer`'s table, as the preprocessor
+    """``(N, h, w, 3)`` uint8 crops through :func:`normalizer`'s tables, as the preprocessor
     gives them (``(N, 3, h, w)`` float32), followed by their mirror images when ``flip`` (the
     network's flip-test batch): one table look-up per pixel instead of casts and arithmetic,
     written plane by plane into the channel-first batch (OpenCV calls, no strided copies)."""
-    table, swap = norm
     n, h, w, _ = crops.shape
     out = np.empty((2 * n if flip else n, 3, h, w), np.float32)
-    luts = [np.ascontiguousarray(table[0, :, c]) for c in range(3)]
     for i in range(n):
-        for c, plane in enumerate(cv2.split(crops[i])):
-            dst = out[i, 2 - c if swap else c]
-            cv2.LUT(plane, luts[c], dst=dst)
+        planes = cv2.split(crops[i])
+        for k, (source, table) in enumerate(norm):
+            cv2.LUT(planes[source], table, dst=out[i, k])
             if flip:
-                cv2.flip(dst, 1, dst=out[n + i, 2 - c if swap else c])
+                cv2.flip(out[i, k], 1, dst=out[n + i, k])
     return torch.from_numpy(out)
 
 
